@@ -1,0 +1,164 @@
+"""One message in, one neutral result out: crisis check → emotion → store → reply.
+
+Reply policy, in order: the crisis card (before any model or database) → a wellness-intent
+answer when that classifier is confident → a generated reply that passes the output check →
+a safe supportive fallback. ``ConversationResult.source`` says which one answered.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from engine.context import ContextMemory
+from engine.errors import MaeumError
+from engine.generation import GenerationRequest
+from engine.safety import (
+    CRISIS_CARD,
+    HEIGHTENED_REPLY_SUFFIX,
+    CrisisTracker,
+    assess,
+    choose_fallback,
+    is_safe_reply,
+)
+from engine.store import EmotionStore
+from engine.text import clean_input, has_meaning
+from engine.types import (
+    ChatTurn,
+    ConversationResult,
+    EmotionPrediction,
+    IncomingMessage,
+    IntentPrediction,
+    ReplySource,
+)
+
+log = logging.getLogger(__name__)
+
+EMPTY_REPLY = "하고 싶은 이야기를 편하게 적어 주세요. 천천히 기다릴게요."
+TOO_LONG_REPLY = (
+    "이야기가 길어서 제가 한 번에 다 읽지 못했어요. {limit}자 이내로 나눠서 보내 주시면 차근차근 들을게요."
+)
+MODEL_FAILURE_REPLY = (
+    "죄송해요, 지금 제 쪽에 문제가 생겨서 답을 드리지 못했어요. 잠시 뒤에 다시 말씀해 주시겠어요?"
+)
+
+
+class Inference(Protocol):
+    """What the conversation needs from the models; the worker-backed engine provides it."""
+
+    @property
+    def has_intent(self) -> bool: ...
+
+    @property
+    def has_generator(self) -> bool: ...
+
+    async def classify(self, text: str) -> EmotionPrediction: ...
+
+    async def intent(self, text: str) -> IntentPrediction: ...
+
+    def intent_answer(self, category: str, rng: random.Random) -> str | None: ...
+
+    async def generate(self, request: GenerationRequest) -> str: ...
+
+
+@dataclass(frozen=True)
+class ConversationPolicy:
+    intent_threshold: float = 0.75
+    max_message_chars: int = 1000
+    context_turns: int = 2
+    context_ttl: timedelta = timedelta(minutes=30)
+
+
+class ConversationService:
+    def __init__(
+        self,
+        inference: Inference,
+        store: EmotionStore | None,
+        policy: ConversationPolicy | None = None,
+        tracker: CrisisTracker | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rng: random.Random | None = None,
+    ) -> None:
+        self.inference = inference
+        self.store = store
+        self.policy = policy or ConversationPolicy()
+        self.tracker = tracker or CrisisTracker()
+        self.context = ContextMemory(self.policy.context_turns, self.policy.context_ttl)
+        self.clock = clock
+        self.rng = rng or random.Random()
+
+    async def handle(self, message: IncomingMessage) -> ConversationResult:
+        now = message.received_at or self.clock()
+        key = message.user.key
+        text = clean_input(message.text)
+        # Safety first, on the whole text, before any length rule, model or database.
+        if assess(text).is_crisis:
+            self.tracker.mark(key, now)
+            return ConversationResult(reply=CRISIS_CARD, source=ReplySource.CRISIS)
+        if not has_meaning(text):
+            return ConversationResult(reply=EMPTY_REPLY, source=ReplySource.GUARD)
+        if len(text) > self.policy.max_message_chars:
+            limit = self.policy.max_message_chars
+            return ConversationResult(reply=TOO_LONG_REPLY.format(limit=limit), source=ReplySource.GUARD)
+
+        try:
+            emotion = await self.inference.classify(text)
+        except MaeumError:
+            raise
+        except Exception as exc:
+            log.error("emotion model failed: %s", type(exc).__name__)
+            return ConversationResult(reply=MODEL_FAILURE_REPLY, source=ReplySource.FALLBACK)
+
+        stored = await self._record(message, emotion, now)
+        reply, source, intent = await self._reply(text, key, now)
+        if self.tracker.is_heightened(key, now):
+            reply = f"{reply}\n\n{HEIGHTENED_REPLY_SUFFIX}"
+        return ConversationResult(
+            reply=reply,
+            source=source,
+            emotion=emotion.label,
+            confidence=emotion.confidence,
+            distribution=emotion.distribution,
+            stored=stored,
+            intent=intent,
+        )
+
+    async def _record(self, message: IncomingMessage, emotion: EmotionPrediction, now: datetime) -> bool:
+        if self.store is None:
+            return False
+        try:
+            return await self.store.record_emotion(message.user, emotion, now)
+        except Exception as exc:
+            # The person still gets an answer; the history misses one point, and the log says so.
+            log.error("could not record an emotion event: %s", type(exc).__name__)
+            return False
+
+    async def _reply(self, text: str, key: str, now: datetime) -> tuple[str, ReplySource, str | None]:
+        if self.inference.has_intent:
+            try:
+                intent = await self.inference.intent(text)
+                if intent.confidence >= self.policy.intent_threshold:
+                    answer = self.inference.intent_answer(intent.category, self.rng)
+                    if answer:
+                        return answer, ReplySource.INTENT, intent.category
+            except Exception as exc:
+                log.error("intent model failed: %s", type(exc).__name__)
+        if self.inference.has_generator:
+            try:
+                history = self.context.recent(key, now)
+                reply = await self.inference.generate(GenerationRequest(text, history))
+                if is_safe_reply(reply):
+                    self.context.add(key, ChatTurn(text, reply), now)
+                    return reply, ReplySource.GENERATED, None
+                log.info("a generated reply failed the output check; using a fallback")
+            except Exception as exc:
+                log.error("reply model failed: %s", type(exc).__name__)
+        return choose_fallback(self.rng.randrange(1 << 30)), ReplySource.FALLBACK, None
+
+    def forget(self, key: str) -> None:
+        self.context.forget(key)
+        self.tracker.clear(key)

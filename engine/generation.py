@@ -1,0 +1,139 @@
+"""Reply generation with a GPT-2-style causal LM in the seed's chat format (KoGPT2 by default).
+
+Format: ``<usr>`` question ``<unused1>`` ``<sys>`` answer ``</s>``. Decoding uses ``generate``
+with the KV cache (the seed re-ran the whole sequence for every token) plus sampling,
+repetition penalty and no-repeat n-grams (the seed looped on repeats).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, PreTrainedModel, PreTrainedTokenizerBase
+
+from engine.errors import ModelLoadError
+from engine.loading import check_location, load_tokenizer
+from engine.types import ChatTurn
+
+USR, SYS, SENT, EOS, PAD = "<usr>", "<sys>", "<unused1>", "</s>", "<pad>"
+CHAT_TOKENS = (USR, SYS, SENT)
+
+
+@dataclass(frozen=True)
+class DecodingConfig:
+    max_new_tokens: int = 32
+    temperature: float = 0.8
+    top_p: float = 0.9
+    repetition_penalty: float = 1.2
+    no_repeat_ngram_size: int = 3
+    do_sample: bool = True
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    message: str
+    history: tuple[ChatTurn, ...] = field(default_factory=tuple)
+
+
+def format_turn(question: str, answer: str | None = None) -> str:
+    prompt = f"{USR}{question}{SENT}{SYS}"
+    return prompt if answer is None else f"{prompt}{answer}{EOS}"
+
+
+def clean_reply(text: str) -> str:
+    """Tidy decoded text: no chat tokens, one space, no repeated sentences, no dangling half sentence."""
+    text = text.split(EOS)[0].split(USR)[0]  # the model started a new turn: that is not the reply
+    for token in (SYS, SENT, PAD):
+        text = text.replace(token, " ")
+    text = " ".join(text.split())
+    sentences = re.split(r"(?<=[.!?])\s+", text)
+    kept: list[str] = []
+    for sentence in sentences:
+        if sentence and sentence not in kept:
+            kept.append(sentence)
+    text = " ".join(kept)
+    return text.strip()
+
+
+class ReplyGenerator:
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        device: torch.device,
+        decoding: DecodingConfig | None = None,
+    ) -> None:
+        self.model = model.to(device).eval()  # type: ignore[arg-type]
+        self.tokenizer = tokenizer
+        self.device = device
+        self.decoding = decoding or DecodingConfig()
+        self.tokenizer.padding_side = "left"  # batched decoding needs the prompts right-aligned
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        vocab = self.tokenizer.get_vocab()
+        missing = [t for t in (*CHAT_TOKENS, EOS) if t not in vocab]
+        if missing:
+            raise ValueError(f"tokenizer lacks the chat tokens {missing}; train with `maeum train chat`")
+        self.eos_id = int(vocab[EOS])
+        self.max_positions = int(getattr(model.config, "n_positions", 1024))
+        # A checkpoint trained on multi-turn data says how many earlier turns it understands.
+        self.context_turns = int(getattr(model.config, "maeum_context_turns", 0) or 0)
+
+    @classmethod
+    def load(
+        cls, location: str | Path, device: torch.device, decoding: DecodingConfig | None = None
+    ) -> ReplyGenerator:
+        location = str(location)
+        try:
+            check_location(location)
+            tokenizer = load_tokenizer(location)
+            model = AutoModelForCausalLM.from_pretrained(location)
+            return cls(model, tokenizer, device, decoding)
+        except Exception as exc:
+            raise ModelLoadError(
+                "reply", location, "MAEUM_REPLY_MODEL", "maeum train chat", type(exc).__name__
+            ) from exc
+
+    @property
+    def supports_context(self) -> bool:
+        return self.context_turns > 0
+
+    def build_prompt(self, request: GenerationRequest) -> str:
+        turns = request.history[-self.context_turns :] if self.context_turns else ()
+        return "".join(format_turn(t.user, t.bot) for t in turns) + format_turn(request.message)
+
+    @torch.inference_mode()
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
+        if not requests:
+            return []
+        cfg = self.decoding
+        budget = self.max_positions - cfg.max_new_tokens
+        batch = self.tokenizer(
+            [self.build_prompt(r) for r in requests],
+            padding="longest",
+            return_tensors="pt",
+            add_special_tokens=False,
+        )
+        # Keep the end of over-long prompts (the question itself), not the start.
+        input_ids = batch["input_ids"][:, -budget:].to(self.device)
+        attention = batch["attention_mask"][:, -budget:].to(self.device)
+        sampling = {"temperature": cfg.temperature, "top_p": cfg.top_p} if cfg.do_sample else {}
+        output = self.model.generate(
+            input_ids=input_ids,
+            attention_mask=attention,
+            max_new_tokens=cfg.max_new_tokens,
+            do_sample=cfg.do_sample,
+            repetition_penalty=cfg.repetition_penalty,
+            no_repeat_ngram_size=cfg.no_repeat_ngram_size,
+            eos_token_id=self.eos_id,
+            pad_token_id=self.tokenizer.pad_token_id,
+            use_cache=True,
+            **sampling,
+        )
+        new_tokens = output[:, input_ids.shape[1] :]
+        texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=False)
+        return [clean_reply(t) for t in texts]

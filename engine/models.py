@@ -1,0 +1,81 @@
+"""The set of models the worker thread owns: loaded in that thread, warmed up, exposed as batch functions."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.classifier import TextClassifier
+from engine.generation import DecodingConfig, GenerationRequest, ReplyGenerator
+from engine.intent import IntentResponder
+from engine.loading import resolve_device
+from engine.worker import BatchFn
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    emotion: str
+    reply: str | None
+    intent: str | None = None
+    device: str = "auto"
+    decoding: DecodingConfig = field(default_factory=DecodingConfig)
+    warmup: bool = True
+
+
+class ModelSet:
+    def __init__(self, config: ModelConfig) -> None:
+        self.config = config
+        self.emotion: TextClassifier | None = None
+        self.generator: ReplyGenerator | None = None
+        self.intent: IntentResponder | None = None
+        self.load_seconds: float | None = None
+
+    def load(self) -> dict[str, BatchFn]:
+        """Runs on the worker thread, so the models (and any CUDA context) belong to it."""
+        started = time.perf_counter()
+        device = resolve_device(self.config.device)
+        self.emotion = TextClassifier.load(self.config.emotion, device, role="emotion")
+        if self.config.reply:
+            self.generator = ReplyGenerator.load(self.config.reply, device, self.config.decoding)
+        if self.config.intent:
+            self.intent = IntentResponder.load(self.config.intent, device)
+        if self.config.warmup:
+            self._warm_up()
+        self.load_seconds = time.perf_counter() - started
+        log.info("models ready on %s in %.1fs", device, self.load_seconds)
+        return self.handlers()
+
+    def _warm_up(self) -> None:
+        # The first call pays for lazy allocations; do it now, not for the first person.
+        sample = "오늘 하루 어땠어요?"
+        if self.emotion:
+            self.emotion.classify([sample])
+        if self.intent:
+            self.intent.predict([sample])
+        if self.generator:
+            self.generator.generate([GenerationRequest(sample)])
+
+    def handlers(self) -> dict[str, BatchFn]:
+        handlers: dict[str, BatchFn] = {}
+        if self.emotion is not None:
+            handlers["emotion"] = self.emotion.classify
+        if self.generator is not None:
+            handlers["reply"] = self.generator.generate
+        if self.intent is not None:
+            handlers["intent"] = self.intent.predict
+        return handlers
+
+    def intent_answer(self, category: str, rng: random.Random) -> str | None:
+        return self.intent.answer(category, rng) if self.intent else None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "emotion_labels": self.emotion.labels if self.emotion else [],
+            "reply": self.generator is not None,
+            "intent": self.intent is not None,
+        }

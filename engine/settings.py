@@ -1,0 +1,99 @@
+"""Settings, read from ``MAEUM_*`` environment variables and ``.env`` (see ``.env.example``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Models trained by `maeum train` and committed with the project (see models/README.md).
+BUNDLED_MODELS = Path(__file__).resolve().parent.parent / "models"
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "maeum"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MAEUM_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,  # `KEY=` lines copied from .env.example mean "use the default"
+    )
+
+    # Storage
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    retention_days: int = Field(default=365, ge=1)
+
+    # Models
+    emotion_model: str = str(BUNDLED_MODELS / "maeum-mini-emotion")
+    reply_model: str | None = str(BUNDLED_MODELS / "maeum-mini-chat")
+    intent_model: str | None = str(BUNDLED_MODELS / "maeum-mini-intent")
+    intent_threshold: float = Field(default=0.75, ge=0.0, le=1.0)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    threads: int | None = Field(default=None, ge=1)
+    batch_size: int = Field(default=8, ge=1, le=256)
+    batch_window_ms: float = Field(default=5.0, ge=0.0, le=1000.0)
+
+    # Reply generation
+    max_new_tokens: int = Field(default=32, ge=1, le=256)
+    temperature: float = Field(default=0.8, gt=0.0, le=5.0)
+    top_p: float = Field(default=0.9, gt=0.0, le=1.0)
+    repetition_penalty: float = Field(default=1.2, ge=1.0, le=5.0)
+    no_repeat_ngram_size: int = Field(default=3, ge=0, le=10)
+    context_turns: int = Field(default=2, ge=0, le=10)
+    context_ttl_minutes: int = Field(default=30, ge=1)
+    max_message_chars: int = Field(default=1000, ge=10)
+
+    # People
+    timezone: str = "Asia/Seoul"
+
+    # Platforms
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = 8443
+    discord_token: SecretStr | None = None
+    discord_guild_id: int | None = None
+    discord_api_base: str | None = None
+
+    log_level: str = "INFO"
+
+    @field_validator("reply_model", "intent_model", mode="before")
+    @classmethod
+    def _none_disables(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in ("none", "off") else value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name like 'Asia/Seoul'") from exc
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'maeum.db'}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)

@@ -1,0 +1,243 @@
+"""The emotion history: users, their consent and time zone, and one row per detected emotion."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from engine.store.db import WRITE_OPTION, create_engine_for, is_sqlite, with_retry
+from engine.store.models import EmotionEvent, User
+from engine.types import EmotionPrediction, UserRef
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    platform: str
+    platform_user_id: str
+    created_at: datetime
+    timezone: str | None
+    consent: bool | None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    occurred_at: datetime
+    label: str
+    confidence: float
+    distribution: dict[str, float]
+
+
+def _record(user: User) -> UserRecord:
+    return UserRecord(
+        id=user.id,
+        platform=user.platform,
+        platform_user_id=user.platform_user_id,
+        created_at=user.created_at,
+        timezone=user.timezone,
+        consent=user.consent,
+    )
+
+
+class EmotionStore:
+    """Async access to the history. Call :func:`engine.store.migrate.upgrade` before first use."""
+
+    def __init__(self, url: str, engine: AsyncEngine | None = None) -> None:
+        self.url = url
+        self.engine = engine or create_engine_for(url)
+        self._sqlite = is_sqlite(str(self.engine.url))
+        self._read = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write = async_sessionmaker(
+            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+        )
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        async with self._write() as session, session.begin():
+            yield session
+
+    # Users -----------------------------------------------------------------------------------
+
+    async def _get_or_create(self, session: AsyncSession, ref: UserRef) -> User:
+        query = select(User).where(User.platform == ref.platform, User.platform_user_id == ref.user_id)
+        user = (await session.execute(query)).scalar_one_or_none()
+        if user is not None:
+            return user
+        user = User(platform=ref.platform, platform_user_id=ref.user_id)
+        try:
+            async with session.begin_nested():
+                session.add(user)
+        except IntegrityError:
+            # Another process created the same user between our SELECT and INSERT (PostgreSQL).
+            user = (await session.execute(query)).scalar_one()
+        return user
+
+    async def ensure_user(self, ref: UserRef) -> UserRecord:
+        async def op() -> UserRecord:
+            async with self._writing() as session:
+                return _record(await self._get_or_create(session, ref))
+
+        return await with_retry(op)
+
+    async def get_user(self, ref: UserRef) -> UserRecord | None:
+        async def op() -> UserRecord | None:
+            async with self._read() as session:
+                query = select(User).where(
+                    User.platform == ref.platform, User.platform_user_id == ref.user_id
+                )
+                user = (await session.execute(query)).scalar_one_or_none()
+                return _record(user) if user else None
+
+        return await with_retry(op)
+
+    async def set_consent(self, ref: UserRef, granted: bool, now: datetime | None = None) -> None:
+        async def op() -> None:
+            async with self._writing() as session:
+                user = await self._get_or_create(session, ref)
+                user.consent = granted
+                user.consent_at = now or datetime.now(UTC)
+
+        await with_retry(op)
+
+    async def set_timezone(self, ref: UserRef, zone: str) -> None:
+        async def op() -> None:
+            async with self._writing() as session:
+                (await self._get_or_create(session, ref)).timezone = zone
+
+        await with_retry(op)
+
+    # Events ----------------------------------------------------------------------------------
+
+    async def record_emotion(
+        self, ref: UserRef, prediction: EmotionPrediction, at: datetime, require_consent: bool = True
+    ) -> bool:
+        """Record one detected emotion (no message text). Returns False when not consented."""
+        if at.tzinfo is None:
+            raise ValueError("event time must be timezone-aware")
+
+        async def op() -> bool:
+            async with self._writing() as session:
+                user = await self._get_or_create(session, ref)
+                if require_consent and user.consent is not True:
+                    return False
+                session.add(
+                    EmotionEvent(
+                        user_id=user.id,
+                        occurred_at=at,
+                        label=prediction.label,
+                        confidence=float(prediction.confidence),
+                        distribution={k: round(float(v), 6) for k, v in prediction.distribution.items()},
+                    )
+                )
+                return True
+
+        return await with_retry(op)
+
+    async def events(
+        self, ref: UserRef, since: datetime | None = None, until: datetime | None = None
+    ) -> list[StoredEvent]:
+        async def op() -> list[StoredEvent]:
+            async with self._read() as session:
+                query = (
+                    select(EmotionEvent)
+                    .join(User, User.id == EmotionEvent.user_id)
+                    .where(User.platform == ref.platform, User.platform_user_id == ref.user_id)
+                    .order_by(EmotionEvent.occurred_at, EmotionEvent.id)
+                )
+                if since is not None:
+                    query = query.where(EmotionEvent.occurred_at >= since)
+                if until is not None:
+                    query = query.where(EmotionEvent.occurred_at < until)
+                rows = (await session.execute(query)).scalars().all()
+                return [StoredEvent(r.occurred_at, r.label, r.confidence, dict(r.distribution)) for r in rows]
+
+        return await with_retry(op)
+
+    async def count_events(self, ref: UserRef | None = None) -> int:
+        async def op() -> int:
+            async with self._read() as session:
+                query = select(func.count(EmotionEvent.id))
+                if ref is not None:
+                    query = query.join(User, User.id == EmotionEvent.user_id).where(
+                        User.platform == ref.platform, User.platform_user_id == ref.user_id
+                    )
+                return int((await session.execute(query)).scalar_one())
+
+        return await with_retry(op)
+
+    # Privacy ---------------------------------------------------------------------------------
+
+    async def export(self, ref: UserRef) -> dict[str, Any]:
+        """Everything stored about one person, as plain JSON-ready data."""
+        user = await self.get_user(ref)
+        if user is None:
+            return {"user": None, "emotion_events": []}
+        events = await self.events(ref)
+        return {
+            "user": {
+                "platform": user.platform,
+                "platform_user_id": user.platform_user_id,
+                "created_at": user.created_at.isoformat(),
+                "timezone": user.timezone,
+                "consent": user.consent,
+            },
+            "emotion_events": [
+                {
+                    "occurred_at": e.occurred_at.isoformat(),
+                    "label": e.label,
+                    "confidence": e.confidence,
+                    "distribution": e.distribution,
+                }
+                for e in events
+            ],
+        }
+
+    async def forget(self, ref: UserRef) -> bool:
+        """Delete everything of one person; on SQLite also scrub free pages and the WAL."""
+
+        async def op() -> bool:
+            async with self._writing() as session:
+                query = select(User.id).where(
+                    User.platform == ref.platform, User.platform_user_id == ref.user_id
+                )
+                user_id = (await session.execute(query)).scalar_one_or_none()
+                if user_id is None:
+                    return False
+                await session.execute(delete(EmotionEvent).where(EmotionEvent.user_id == user_id))
+                await session.execute(delete(User).where(User.id == user_id))
+                return True
+
+        deleted = await with_retry(op)
+        if deleted:
+            await self.scrub()
+        return deleted
+
+    async def scrub(self) -> None:
+        """Make deletions unrecoverable: secure_delete zeroes pages; the checkpoint empties the WAL."""
+        if not self._sqlite:
+            return
+        async with self.engine.connect() as conn:
+            await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+
+    async def purge_older_than(self, days: int, now: datetime | None = None) -> int:
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+
+        async def op() -> int:
+            async with self._writing() as session:
+                result = await session.execute(delete(EmotionEvent).where(EmotionEvent.occurred_at < cutoff))
+                return int(getattr(result, "rowcount", 0) or 0)
+
+        purged = await with_retry(op)
+        if purged:
+            await self.scrub()
+        return purged
