@@ -6,10 +6,14 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-from bot.compose import build_engine, configure_logging
+from pydantic import ValidationError
+
 from engine.errors import MaeumError
 from engine.settings import Settings
+from training.readers import DatasetFormatError
 
 
 def _settings() -> Settings:
@@ -17,6 +21,7 @@ def _settings() -> Settings:
 
 
 async def _chat(args: argparse.Namespace) -> int:
+    from bot.compose import build_engine
     from bot.console import run_console
 
     settings = _settings()
@@ -31,6 +36,28 @@ async def _chat(args: argparse.Namespace) -> int:
         return await run_console(engine, args.user, as_json=args.json)
     finally:
         await engine.close()
+
+
+async def _mood_report(args: argparse.Namespace) -> Any:
+    from bot.compose import build_engine
+    from bot.console import PLATFORM
+    from engine.types import UserRef
+
+    engine = build_engine(_settings())
+    try:
+        await engine.start(load_models=False)
+        return await engine.mood(UserRef(PLATFORM, args.user), weeks=args.weeks)
+    finally:
+        await engine.close()
+
+
+def _mood(args: argparse.Namespace) -> int:
+    result = asyncio.run(_mood_report(args))
+    print(result.summary)
+    out = Path(args.out)
+    out.write_bytes(result.chart_png)
+    print(f"(차트: {out})")
+    return 0
 
 
 def _db(args: argparse.Namespace) -> int:
@@ -57,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--json", action="store_true", help="print one JSON object per reply")
     chat.set_defaults(handler=lambda a: asyncio.run(_chat(a)))
 
+    mood = sub.add_parser("mood", help="print the weekly emotion report and write its chart")
+    mood.add_argument("--user", default="me", help="whose history (the name used with `maeum chat --user`)")
+    mood.add_argument("--weeks", type=int, default=1, choices=range(1, 13), metavar="N", help="1 to 12")
+    mood.add_argument("--out", default="mood.png", help="where to write the chart PNG (default: mood.png)")
+    mood.set_defaults(handler=_mood)
+
     db = sub.add_parser("db", help="database migrations")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     up = db_sub.add_parser("upgrade", help="migrate to the newest schema (the app also does this on start)")
@@ -66,16 +99,27 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("current", help="print the database's schema revision")
     db.set_defaults(handler=_db)
 
+    from training.cli import add_parsers as add_training_parsers
+
+    add_training_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from bot.logs import configure_logging
+
     args = build_parser().parse_args(argv)
     try:
         configure_logging(_settings().log_level)
         return int(args.handler(args))
-    except MaeumError as exc:
+    except (MaeumError, DatasetFormatError, FileNotFoundError) as exc:
         print(f"maeum: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"MAEUM_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        print(f"maeum: invalid settings ({problems}); see .env.example", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
+from bot.logs import configure_logging
 from engine.client import InProcessEngine
 from engine.conversation import ConversationPolicy
 from engine.generation import DecodingConfig
@@ -12,14 +12,7 @@ from engine.models import ModelConfig, ModelSet
 from engine.settings import Settings
 from engine.store import EmotionStore
 
-QUIET_LOGGERS = ("httpx", "httpcore", "telegram.ext", "discord.http", "discord.gateway")
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Request URLs carry the bot token (Telegram puts it in the path): keep these libraries quiet.
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+__all__ = ["build_engine", "configure_logging", "model_config"]
 
 
 def model_config(settings: Settings) -> ModelConfig:
@@ -52,4 +45,41 @@ def build_engine(settings: Settings) -> InProcessEngine:
         batch_size=settings.batch_size,
         batch_window_s=settings.batch_window_ms / 1000,
         threads=settings.threads,
+        default_zone=settings.zone,
     )
+
+
+# --- Chat platforms (appended) ---------------------------------------------------------------
+# Imports for this section sit here rather than at the top so the section stays self-contained.
+import logging  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
+
+if TYPE_CHECKING:
+    from bot.discord_bot import MaeumDiscordBot
+    from bot.telegram_bot import TelegramRunner
+    from engine.client import EngineClient
+
+# The chat platforms' libraries log request bodies (message text) at DEBUG, and discord.py's
+# webhook logger puts interaction tokens in URLs: keep them at WARNING even when MAEUM_LOG_LEVEL
+# is DEBUG. Our own adapters log what happened, never the text.
+PLATFORM_QUIET_LOGGERS = ("telegram", "discord", "aiohttp.access", "tornado.access")
+
+
+def quiet_platform_loggers() -> None:
+    for name in PLATFORM_QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def build_telegram(settings: Settings, engine: EngineClient) -> TelegramRunner:
+    """The Telegram application over ``engine``, ready to start (polling, or a webhook if set)."""
+    # Imported here: each platform's library is an optional extra.
+    from bot.telegram_bot import TelegramRunner, build_application
+
+    return TelegramRunner(build_application(engine, settings), settings)
+
+
+def build_discord(settings: Settings, engine: EngineClient) -> MaeumDiscordBot:
+    """The Discord bot over ``engine``; run it with ``await bot.start(token)``."""
+    from bot.discord_bot import MaeumDiscordBot
+
+    return MaeumDiscordBot(engine, settings)

@@ -11,7 +11,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, PreTrainedModel, PreTrainedTokenizerBase
 
 from engine.errors import ModelLoadError
-from engine.loading import check_location, load_tokenizer
+from engine.loading import check_location, load_tokenizer, model_dtype
 from engine.types import EmotionPrediction
 
 MAX_LENGTH = 64
@@ -46,7 +46,7 @@ class TextClassifier:
         try:
             check_location(location)
             tokenizer = load_tokenizer(location)
-            model = AutoModelForSequenceClassification.from_pretrained(location)
+            model = AutoModelForSequenceClassification.from_pretrained(location, dtype=model_dtype(device))
         except Exception as exc:
             raise ModelLoadError(
                 role, location, f"MAEUM_{role.upper()}_MODEL", f"maeum train {role}", type(exc).__name__

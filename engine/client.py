@@ -3,14 +3,19 @@ in-process engine below, later it can be a remote one without touching any adapt
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol, runtime_checkable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.conversation import ConversationPolicy, ConversationService
 from engine.generation import GenerationRequest
 from engine.models import ModelSet
+from engine.mood import MoodEvent, MoodReport, build_report, render_chart, summarize
 from engine.store import EmotionStore
 from engine.store.migrate import upgrade_async
 from engine.types import ConversationResult, EmotionPrediction, IncomingMessage, IntentPrediction, UserRef
@@ -24,6 +29,13 @@ class UserStatus:
     known: bool
     consent: bool | None
     timezone: str | None
+
+
+@dataclass(frozen=True)
+class MoodResult:
+    summary: str
+    chart_png: bytes
+    report: MoodReport
 
 
 @runtime_checkable
@@ -43,6 +55,8 @@ class EngineClient(Protocol):
     async def export(self, user: UserRef) -> dict[str, Any]: ...
 
     async def forget(self, user: UserRef) -> bool: ...
+
+    async def mood(self, user: UserRef, weeks: int = 1) -> MoodResult: ...
 
 
 class WorkerInference:
@@ -89,6 +103,8 @@ class InProcessEngine:
         batch_window_s: float = 0.005,
         threads: int | None = None,
         migrate: bool = True,
+        default_zone: ZoneInfo | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.models = models
         self.store = store
@@ -98,11 +114,15 @@ class InProcessEngine:
         self.conversation = ConversationService(WorkerInference(self.worker, models), store, policy)
         self._migrate = migrate
         self._started = False
+        self.default_zone = default_zone or ZoneInfo("Asia/Seoul")
+        self.clock = clock
 
-    async def start(self) -> None:
+    async def start(self, load_models: bool = True) -> None:
+        """Migrate the store, then load the models (skipped for store-only commands like reports)."""
         if self._migrate:
             await upgrade_async(self.store.url)
-        await self.worker.start()
+        if load_models:
+            await self.worker.start()
         self._started = True
 
     async def close(self) -> None:
@@ -130,3 +150,26 @@ class InProcessEngine:
     async def forget(self, user: UserRef) -> bool:
         self.conversation.forget(user.key)
         return await self.store.forget(user)
+
+    async def zone_of(self, user: UserRef) -> ZoneInfo:
+        record = await self.store.get_user(user)
+        if record is not None and record.timezone:
+            try:
+                return ZoneInfo(record.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                log.warning("stored time zone is not valid; using the default")
+        return self.default_zone
+
+    async def mood(self, user: UserRef, weeks: int = 1) -> MoodResult:
+        """The report for the last ``weeks`` weeks ending today in the person's own time zone."""
+        weeks = max(1, min(weeks, 12))
+        zone = await self.zone_of(user)
+        today: date = self.clock().astimezone(zone).date()
+        # Two periods (this one and the one before, for the comparison), in local days.
+        start_local = datetime.combine(today - timedelta(days=14 * weeks - 1), time.min, zone)
+        end_local = datetime.combine(today + timedelta(days=1), time.min, zone)
+        stored = await self.store.events(user, since=start_local, until=end_local)
+        events = [MoodEvent(e.occurred_at, e.label, min(max(e.confidence, 0.0), 1.0)) for e in stored]
+        report = build_report(events, zone, today, weeks)
+        chart = await asyncio.to_thread(render_chart, report)  # ~0.2 s of CPU: keep the loop free
+        return MoodResult(summary=summarize(report), chart_png=chart, report=report)

@@ -16,7 +16,7 @@ import torch
 from transformers import AutoModelForCausalLM, PreTrainedModel, PreTrainedTokenizerBase
 
 from engine.errors import ModelLoadError
-from engine.loading import check_location, load_tokenizer
+from engine.loading import check_location, load_tokenizer, model_dtype
 from engine.types import ChatTurn
 
 USR, SYS, SENT, EOS, PAD = "<usr>", "<sys>", "<unused1>", "</s>", "<pad>"
@@ -91,7 +91,7 @@ class ReplyGenerator:
         try:
             check_location(location)
             tokenizer = load_tokenizer(location)
-            model = AutoModelForCausalLM.from_pretrained(location)
+            model = AutoModelForCausalLM.from_pretrained(location, dtype=model_dtype(device))
             return cls(model, tokenizer, device, decoding)
         except Exception as exc:
             raise ModelLoadError(

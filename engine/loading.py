@@ -26,6 +26,13 @@ def resolve_device(setting: str) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def model_dtype(device: torch.device) -> torch.dtype:
+    """float32 on CPU (checkpoints may be stored in fp16 to stay small), half precision on GPUs."""
+    if device.type != "cuda":
+        return torch.float32
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
 def is_local(location: str) -> bool:
     return Path(location).exists() or location.startswith((".", "/", "~"))
 

@@ -14,23 +14,20 @@ Thread-safety and isolation, on purpose:
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import math
-import threading
-from functools import cache
-from pathlib import Path
 from typing import Final, TypeVar
 
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from engine.fonts import RENDER_LOCK as _LOCK
+from engine.fonts import korean_font as _font
 from engine.mood.emotions import colours_for
 from engine.mood.korean import day_label, period_name
 from engine.mood.report import MoodReport
@@ -47,26 +44,6 @@ _SAT: Final = "#2F6FD0"  # Korean calendars colour Saturday blue and Sunday red
 _SUN: Final = "#D0453A"
 
 _LEGEND_MAX_COLS: Final = 7
-
-_LOCK: Final = threading.Lock()
-
-
-@cache
-def _font_file(name: str) -> Path:
-    spec = importlib.util.find_spec("koreanize_matplotlib")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("koreanize-matplotlib is required for the mood chart's Korean fonts")
-    path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / name
-    if not path.is_file():
-        raise RuntimeError(f"bundled font not found: {path}")
-    return path
-
-
-def _font(size: float, bold: bool = False) -> FontProperties:
-    # A fresh FontProperties per use: they are mutable, so sharing one would be a race.
-    name = "NanumGothicBold.ttf" if bold else "NanumGothic.ttf"
-    return FontProperties(fname=_font_file(name), size=size)
-
 
 def _label_step(n_days: int) -> int:
     # A "11/25 (수)" label needs about 140 px; 7 per row stays legible when a phone scales it down.
