@@ -60,6 +60,34 @@ def _mood(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    import json
+
+    from engine.benchmark import BenchOptions, run_bench
+
+    settings = _settings()
+    use = args.use_settings
+    options = BenchOptions(
+        quick=args.quick,
+        tiny=args.tiny,
+        emotion_model=args.emotion_model or (settings.emotion_model if use else None),
+        reply_model=args.reply_model or (settings.reply_model if use else None),
+        device=args.device or settings.device,
+        emotion_precision=settings.emotion_precision,
+        reply_precision=settings.reply_precision,
+        threads=args.threads or settings.threads,
+        batch_size=args.batch_size or settings.batch_size,
+        batch_window_ms=settings.batch_window_ms if args.batch_window_ms is None else args.batch_window_ms,
+        users=args.users,
+        new_tokens=args.new_tokens,
+        quality_data=args.quality_data or [],
+        cold_start=not args.no_cold_start,
+    )
+    report = run_bench(options)
+    print(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if args.json else report.table())
+    return 0
+
+
 def _db(args: argparse.Namespace) -> int:
     from engine.store import migrate
 
@@ -90,6 +118,27 @@ def build_parser() -> argparse.ArgumentParser:
     mood.add_argument("--out", default="mood.png", help="where to write the chart PNG (default: mood.png)")
     mood.set_defaults(handler=_mood)
 
+    bench = sub.add_parser(
+        "bench", help="time the engine against the seed's way (random weights at real sizes by default)"
+    )
+    bench.add_argument("--quick", action="store_true", help="fewer samples: under two minutes on 2 cores")
+    bench.add_argument("--json", action="store_true", help="print the report as JSON")
+    bench.add_argument("--emotion-model", help="bench this emotion checkpoint (default: random KoBERT-base)")
+    bench.add_argument("--reply-model", help="bench this reply checkpoint (default: random KoGPT2-small)")
+    bench.add_argument(
+        "--use-settings", action="store_true", help="bench the checkpoints MAEUM_*_MODEL name"
+    )
+    bench.add_argument("--quality-data", action="append", help="labelled FILE[:FORMAT] for the int8 check")
+    bench.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default: MAEUM_DEVICE")
+    bench.add_argument("--threads", type=int, help="default: MAEUM_THREADS")
+    bench.add_argument("--batch-size", type=int, help="default: MAEUM_BATCH_SIZE")
+    bench.add_argument("--batch-window-ms", type=float, help="default: MAEUM_BATCH_WINDOW_MS")
+    bench.add_argument("--users", type=int, default=32, help="concurrent users (default: 32)")
+    bench.add_argument("--new-tokens", type=int, default=32, help="tokens per reply (default: 32)")
+    bench.add_argument("--no-cold-start", action="store_true", help="skip the fresh-process start-up row")
+    bench.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # tests: tiny configs
+    bench.set_defaults(handler=_bench)
+
     db = sub.add_parser("db", help="database migrations")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     up = db_sub.add_parser("upgrade", help="migrate to the newest schema (the app also does this on start)")
@@ -110,7 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
-        configure_logging(_settings().log_level)
+        # The terminal commands stay quiet unless asked; the bots log at INFO (see bot/run.py).
+        quiet = args.command in ("chat", "mood", "db", "eval")
+        configure_logging(_settings().log_level or ("WARNING" if quiet else "INFO"))
         return int(args.handler(args))
     except (MaeumError, DatasetFormatError, FileNotFoundError) as exc:
         print(f"maeum: {exc}", file=sys.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-QUIET_LOGGERS = ("httpx", "httpcore", "telegram.ext", "discord.http", "discord.gateway")
+QUIET_LOGGERS = ("httpx", "httpcore", "telegram.ext", "discord.http", "discord.gateway", "alembic")
 
 
 def configure_logging(level: str) -> None:

@@ -26,7 +26,7 @@ from engine.safety import (
     is_safe_reply,
 )
 from engine.store import EmotionStore
-from engine.text import clean_input, has_meaning
+from engine.text import clean_input
 from engine.types import (
     ChatTurn,
     ConversationResult,
@@ -99,7 +99,7 @@ class ConversationService:
         if assess(text).is_crisis:
             self.tracker.mark(key, now)
             return ConversationResult(reply=CRISIS_CARD, source=ReplySource.CRISIS)
-        if not has_meaning(text):
+        if not text:  # nothing left once control characters and blanks are gone
             return ConversationResult(reply=EMPTY_REPLY, source=ReplySource.GUARD)
         if len(text) > self.policy.max_message_chars:
             limit = self.policy.max_message_chars

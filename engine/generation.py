@@ -17,6 +17,7 @@ from transformers import AutoModelForCausalLM, PreTrainedModel, PreTrainedTokeni
 
 from engine.errors import ModelLoadError
 from engine.loading import check_location, load_tokenizer, model_dtype
+from engine.quantize import apply_precision, load_dtype, precision_of, resolve_precision
 from engine.types import ChatTurn
 
 USR, SYS, SENT, EOS, PAD = "<usr>", "<sys>", "<unused1>", "</s>", "<pad>"
@@ -31,6 +32,8 @@ class DecodingConfig:
     repetition_penalty: float = 1.2
     no_repeat_ngram_size: int = 3
     do_sample: bool = True
+    # The benchmark sets this to max_new_tokens so every timed reply has the same length.
+    min_new_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ def format_turn(question: str, answer: str | None = None) -> str:
 def clean_reply(text: str) -> str:
     """Tidy decoded text: no chat tokens, one space, no repeated sentences, no dangling half sentence."""
     text = text.split(EOS)[0].split(USR)[0]  # the model started a new turn: that is not the reply
-    for token in (SYS, SENT, PAD):
+    for token in (SYS, SENT, PAD, "\ufffd"):  # U+FFFD: a multi-byte character cut off by the cap
         text = text.replace(token, " ")
     text = " ".join(text.split())
     sentences = re.split(r"(?<=[.!?])\s+", text)
@@ -71,6 +74,7 @@ class ReplyGenerator:
         self.tokenizer = tokenizer
         self.device = device
         self.decoding = decoding or DecodingConfig()
+        self.precision = precision_of(self.model)
         self.tokenizer.padding_side = "left"  # batched decoding needs the prompts right-aligned
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -85,13 +89,22 @@ class ReplyGenerator:
 
     @classmethod
     def load(
-        cls, location: str | Path, device: torch.device, decoding: DecodingConfig | None = None
+        cls,
+        location: str | Path,
+        device: torch.device,
+        decoding: DecodingConfig | None = None,
+        precision: str | None = None,
     ) -> ReplyGenerator:
+        """``precision`` as for :meth:`TextClassifier.load`; None keeps the device's float default."""
         location = str(location)
+        resolved = resolve_precision(precision, device) if precision else None
         try:
             check_location(location)
             tokenizer = load_tokenizer(location)
-            model = AutoModelForCausalLM.from_pretrained(location, dtype=model_dtype(device))
+            dtype = load_dtype(resolved) if resolved else model_dtype(device)
+            model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype)
+            if resolved:
+                model = apply_precision(model, resolved)
             return cls(model, tokenizer, device, decoding)
         except Exception as exc:
             raise ModelLoadError(
@@ -126,6 +139,7 @@ class ReplyGenerator:
             input_ids=input_ids,
             attention_mask=attention,
             max_new_tokens=cfg.max_new_tokens,
+            min_new_tokens=cfg.min_new_tokens,
             do_sample=cfg.do_sample,
             repetition_penalty=cfg.repetition_penalty,
             no_repeat_ngram_size=cfg.no_repeat_ngram_size,

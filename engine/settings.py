@@ -14,6 +14,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 BUNDLED_MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
+# Inference precision per model; engine/quantize.py applies it (kept here so settings stay torch-free).
+Precision = Literal["auto", "fp32", "int8", "fp16", "bf16"]
+
+
 def default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "maeum"
@@ -42,6 +46,9 @@ class Settings(BaseSettings):
     threads: int | None = Field(default=None, ge=1)
     batch_size: int = Field(default=8, ge=1, le=256)
     batch_window_ms: float = Field(default=5.0, ge=0.0, le=1000.0)
+    # auto: int8 on a CPU, bf16/fp16 on a GPU (see engine/quantize.py and docs/performance.md).
+    emotion_precision: Precision = "auto"
+    reply_precision: Precision = "auto"
 
     # Reply generation
     max_new_tokens: int = Field(default=32, ge=1, le=256)
@@ -67,12 +74,18 @@ class Settings(BaseSettings):
     discord_guild_id: int | None = None
     discord_api_base: str | None = None
 
-    log_level: str = "INFO"
+    # None: each command picks (WARNING in the console, INFO for the bots).
+    log_level: str | None = None
 
     @field_validator("reply_model", "intent_model", mode="before")
     @classmethod
     def _none_disables(cls, value: object) -> object:
         return None if isinstance(value, str) and value.strip().lower() in ("none", "off") else value
+
+    @field_validator("emotion_precision", "reply_precision", mode="before")
+    @classmethod
+    def _lower_precision(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("data_dir")
     @classmethod
