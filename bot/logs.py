@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import logging
 
-QUIET_LOGGERS = ("httpx", "httpcore", "telegram.ext", "discord.http", "discord.gateway", "alembic")
+# httpx/httpcore log request URLs (Telegram puts the token in the path); aiosqlite logs every
+# statement with its parameters at DEBUG (people's ids and emotions); alembic chatters at INFO.
+QUIET_LOGGERS = (
+    "httpx",
+    "httpcore",
+    "telegram.ext",
+    "discord.http",
+    "discord.gateway",
+    "alembic",
+    "aiosqlite",
+    "asyncpg",
+)
 
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Request URLs carry the bot token (Telegram puts it in the path): keep these libraries quiet.
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -105,6 +105,7 @@ class InProcessEngine:
         migrate: bool = True,
         default_zone: ZoneInfo | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        retention_days: int | None = None,
     ) -> None:
         self.models = models
         self.store = store
@@ -116,6 +117,9 @@ class InProcessEngine:
         self._started = False
         self.default_zone = default_zone or ZoneInfo("Asia/Seoul")
         self.clock = clock
+        self.retention_days = retention_days
+        self._retention: asyncio.Task[None] | None = None
+        self.retention_ran = asyncio.Event()  # set after each purge (tests and health checks)
 
     async def start(self, load_models: bool = True) -> None:
         """Migrate the store, then load the models (skipped for store-only commands like reports)."""
@@ -123,11 +127,28 @@ class InProcessEngine:
             await upgrade_async(self.store.url)
         if load_models:
             await self.worker.start()
+        if self.retention_days is not None:
+            self._retention = asyncio.create_task(self._retention_loop(self.retention_days))
         self._started = True
 
     async def close(self) -> None:
+        """Answer what is queued, finish background writes, then release the models and the store."""
+        if self._retention is not None:
+            self._retention.cancel()
         await self.worker.stop()
+        await self.conversation.drain()
         await self.store.close()
+
+    async def _retention_loop(self, days: int, every: timedelta = timedelta(hours=6)) -> None:
+        while True:
+            try:
+                purged = await self.store.purge_older_than(days, now=self.clock())
+                if purged:
+                    log.info("retention: deleted %d emotion events older than %d days", purged, days)
+            except Exception as exc:
+                log.error("retention purge failed: %s", type(exc).__name__)
+            self.retention_ran.set()
+            await asyncio.sleep(every.total_seconds())
 
     async def respond(self, message: IncomingMessage) -> ConversationResult:
         return await self.conversation.handle(message)

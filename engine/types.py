@@ -36,6 +36,7 @@ class ReplySource(StrEnum):
     INTENT = "intent"
     GENERATED = "generated"
     FALLBACK = "fallback"
+    DUPLICATE = "duplicate"  # a redelivered platform update: already answered, send nothing
 
 
 @dataclass(frozen=True)

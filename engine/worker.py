@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -167,7 +168,16 @@ class InferenceWorker:
                 if len(results) != len(jobs):
                     raise RuntimeError(f"{kind} returned {len(results)} results for {len(jobs)} inputs")
             except Exception as exc:
-                log.exception("inference failed for a batch of %d %s request(s)", len(jobs), kind)
+                # Type and code location only: exception messages can quote the input text.
+                where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+                log.error(
+                    "inference failed for a batch of %d %s request(s): %s at %s:%s",
+                    len(jobs),
+                    kind,
+                    type(exc).__name__,
+                    where.filename if where else "?",
+                    where.lineno if where else "?",
+                )
                 for job in jobs:
                     _resolve(job, error=exc)
                 continue

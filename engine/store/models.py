@@ -62,3 +62,27 @@ class EmotionEvent(Base):
     label: Mapped[str] = mapped_column(String(32))
     confidence: Mapped[float] = mapped_column(Float)
     distribution: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CrisisEvent(Base):
+    """A crisis card was shown. Deliberately not linked to a user and without text: it exists to
+    count how often the safety layer fires, not to build a record about anyone."""
+
+    __tablename__ = "crisis_events"
+    __table_args__ = (Index("ix_crisis_events_time", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    category: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class ProcessedUpdate(Base):
+    """Platform update ids already handled, so a redelivery after a crash is not handled twice."""
+
+    __tablename__ = "processed_updates"
+    __table_args__ = (Index("ix_processed_updates_time", "processed_at"),)
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime())

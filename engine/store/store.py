@@ -13,8 +13,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from engine.store.db import WRITE_OPTION, create_engine_for, is_sqlite, with_retry
-from engine.store.models import EmotionEvent, User
+from engine.store.models import CrisisEvent, EmotionEvent, ProcessedUpdate, User
 from engine.types import EmotionPrediction, UserRef
+
+# Platforms redeliver unacknowledged updates within hours; a week of ids is plenty.
+UPDATE_ID_TTL = timedelta(days=7)
+
+
+class DuplicateUpdateError(Exception):
+    """This platform update was already handled (a redelivery after a crash or restart)."""
 
 
 @dataclass(frozen=True)
@@ -118,15 +125,62 @@ class EmotionStore:
 
     # Events ----------------------------------------------------------------------------------
 
+    async def is_processed(self, platform: str, update_id: str) -> bool:
+        async def op() -> bool:
+            async with self._read() as session:
+                found = await session.get(ProcessedUpdate, (platform, update_id))
+                return found is not None
+
+        return await with_retry(op)
+
+    async def mark_processed(self, platform: str, update_id: str, at: datetime) -> bool:
+        """Remember an update id; False when it was already there (a redelivery)."""
+
+        async def op() -> bool:
+            try:
+                async with self._writing() as session:
+                    session.add(ProcessedUpdate(platform=platform, update_id=update_id, processed_at=at))
+                return True
+            except IntegrityError:
+                return False
+
+        return await with_retry(op)
+
+    async def record_crisis(self, platform: str, category: str | None, at: datetime) -> None:
+        async def op() -> None:
+            async with self._writing() as session:
+                session.add(CrisisEvent(platform=platform, category=category, occurred_at=at))
+
+        await with_retry(op)
+
+    async def count_crisis_events(self) -> int:
+        async def op() -> int:
+            async with self._read() as session:
+                return int((await session.execute(select(func.count(CrisisEvent.id)))).scalar_one())
+
+        return await with_retry(op)
+
     async def record_emotion(
-        self, ref: UserRef, prediction: EmotionPrediction, at: datetime, require_consent: bool = True
+        self,
+        ref: UserRef,
+        prediction: EmotionPrediction,
+        at: datetime,
+        require_consent: bool = True,
+        update_id: str | None = None,
     ) -> bool:
-        """Record one detected emotion (no message text). Returns False when not consented."""
+        """Record one detected emotion (no message text). Returns False when not consented.
+
+        With ``update_id`` the update is marked processed in the same transaction, so a crash
+        either keeps both or neither; a redelivered update raises :class:`DuplicateUpdateError`."""
         if at.tzinfo is None:
             raise ValueError("event time must be timezone-aware")
 
         async def op() -> bool:
             async with self._writing() as session:
+                if update_id is not None:
+                    if await session.get(ProcessedUpdate, (ref.platform, update_id)) is not None:
+                        raise DuplicateUpdateError(update_id)
+                    session.add(ProcessedUpdate(platform=ref.platform, update_id=update_id, processed_at=at))
                 user = await self._get_or_create(session, ref)
                 if require_consent and user.consent is not True:
                     return False
