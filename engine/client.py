@@ -12,6 +12,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from engine.checkins import (
+    Checkin,
+    CheckinError,
+    CheckinScheduler,
+    QuietHours,
+    Sender,
+    parse_time,
+    parse_zone,
+)
 from engine.conversation import ConversationPolicy, ConversationService
 from engine.generation import GenerationRequest
 from engine.models import ModelSet
@@ -57,6 +66,10 @@ class EngineClient(Protocol):
     async def forget(self, user: UserRef) -> bool: ...
 
     async def mood(self, user: UserRef, weeks: int = 1) -> MoodResult: ...
+
+    async def set_checkin(self, user: UserRef, when: str) -> str: ...
+
+    def register_checkin_sender(self, platform: str, sender: Sender) -> None: ...
 
 
 class WorkerInference:
@@ -106,6 +119,7 @@ class InProcessEngine:
         default_zone: ZoneInfo | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         retention_days: int | None = None,
+        quiet_hours: QuietHours | None = None,
     ) -> None:
         self.models = models
         self.store = store
@@ -120,6 +134,13 @@ class InProcessEngine:
         self.retention_days = retention_days
         self._retention: asyncio.Task[None] | None = None
         self.retention_ran = asyncio.Event()  # set after each purge (tests and health checks)
+        self.checkins = CheckinScheduler(
+            self._load_checkins,
+            store.mark_checkin_sent,
+            quiet_hours or QuietHours.parse("23:00-07:00"),
+            clock,
+        )
+        self._checkin_task: asyncio.Task[None] | None = None
 
     async def start(self, load_models: bool = True) -> None:
         """Migrate the store, then load the models (skipped for store-only commands like reports)."""
@@ -129,12 +150,15 @@ class InProcessEngine:
             await self.worker.start()
         if self.retention_days is not None:
             self._retention = asyncio.create_task(self._retention_loop(self.retention_days))
+        if load_models:  # a running bot; store-only commands (reports) send nothing
+            self._checkin_task = asyncio.create_task(self.checkins.run())
         self._started = True
 
     async def close(self) -> None:
         """Answer what is queued, finish background writes, then release the models and the store."""
-        if self._retention is not None:
-            self._retention.cancel()
+        for task in (self._retention, self._checkin_task):
+            if task is not None:
+                task.cancel()
         await self.worker.stop()
         await self.conversation.drain()
         await self.store.close()
@@ -163,7 +187,37 @@ class InProcessEngine:
         await self.store.set_consent(user, granted)
 
     async def set_timezone(self, user: UserRef, zone: str) -> None:
-        await self.store.set_timezone(user, zone)
+        """Raises :class:`CheckinError` (a Korean message) for a name that is not a time zone."""
+        await self.store.set_timezone(user, parse_zone(zone).key)
+
+    async def set_checkin(self, user: UserRef, when: str) -> str:
+        """``"21:00"`` turns the daily check-in on, ``"off"`` turns it off; returns the answer to show.
+        Raises :class:`CheckinError` with a Korean message for times it cannot honour."""
+        if when.strip().lower() in ("off", "끄기", "해제", "취소"):
+            await self.store.set_checkin(user, None)
+            return "매일 안부 알림을 껐어요. 언제든 /checkin 21:00 처럼 다시 켤 수 있어요."
+        at = parse_time(when)
+        if self.checkins.quiet.contains(at):
+            raise CheckinError(
+                f"{self.checkins.quiet.describe()}는 쉬는 시간이라 알림을 보내지 않아요. "
+                "다른 시간을 골라 주세요."
+            )
+        await self.store.set_checkin(user, f"{at:%H:%M}")
+        zone = await self.zone_of(user)
+        return f"매일 {at:%H:%M}({zone.key})에 안부를 여쭐게요. 끄려면 /checkin off 라고 보내 주세요."
+
+    def register_checkin_sender(self, platform: str, sender: Sender) -> None:
+        self.checkins.register(platform, sender)
+
+    async def _load_checkins(self) -> list[Checkin]:
+        loaded = []
+        for user, local_time, zone_name, last_sent in await self.store.checkins():
+            try:
+                zone = ZoneInfo(zone_name) if zone_name else self.default_zone
+            except (ZoneInfoNotFoundError, ValueError):
+                zone = self.default_zone
+            loaded.append(Checkin(user, parse_time(local_time), zone, last_sent))
+        return loaded
 
     async def export(self, user: UserRef) -> dict[str, Any]:
         return await self.store.export(user)

@@ -56,12 +56,17 @@ class Settings(BaseSettings):
     top_p: float = Field(default=0.9, gt=0.0, le=1.0)
     repetition_penalty: float = Field(default=1.2, ge=1.0, le=5.0)
     no_repeat_ngram_size: int = Field(default=3, ge=0, le=10)
-    context_turns: int = Field(default=2, ge=0, le=10)
+    # Off by default (privacy): earlier turns are kept only in memory, and only when enabled here.
+    context_turns: int = Field(default=0, ge=0, le=10)
     context_ttl_minutes: int = Field(default=30, ge=1)
     max_message_chars: int = Field(default=1000, ge=10)
+    rate_limit_per_minute: float = Field(default=20.0, ge=0.0)
+    rate_limit_burst: int = Field(default=8, ge=1)
 
     # People
     timezone: str = "Asia/Seoul"
+    # Check-ins are never sent in these local hours ("HH:MM-HH:MM"; empty: none).
+    checkin_quiet_hours: str = "23:00-07:00"
 
     # Platforms
     telegram_token: SecretStr | None = None
@@ -86,6 +91,17 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_precision(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("checkin_quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        from engine.checkins import CheckinError, QuietHours
+
+        try:
+            QuietHours.parse(value)
+        except CheckinError as exc:
+            raise ValueError("use HH:MM-HH:MM, e.g. 23:00-07:00") from exc
+        return value
 
     @field_validator("data_dir")
     @classmethod

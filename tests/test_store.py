@@ -140,7 +140,7 @@ async def test_export_and_forget(db_url: str) -> None:
         assert await store.count_events(user) == 0
         assert await store.count_events(other) == 1
         assert await store.forget(user) is False
-        assert (await store.export(user)) == {"user": None, "emotion_events": []}
+        assert (await store.export(user)) == {"user": None, "emotion_events": [], "checkin": None}
     finally:
         await store.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, text
@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from engine.store.db import WRITE_OPTION, create_engine_for, is_sqlite, with_retry
-from engine.store.models import CrisisEvent, EmotionEvent, ProcessedUpdate, User
+from engine.store.models import CheckinRow, CrisisEvent, EmotionEvent, ProcessedUpdate, User
 from engine.types import EmotionPrediction, UserRef
 
 # Platforms redeliver unacknowledged updates within hours; a week of ids is plenty.
@@ -229,15 +229,72 @@ class EmotionStore:
 
         return await with_retry(op)
 
+    # Check-ins -------------------------------------------------------------------------------
+
+    async def set_checkin(self, ref: UserRef, local_time: str | None) -> None:
+        """``"HH:MM"`` turns the daily check-in on (or moves it); None turns it off."""
+
+        async def op() -> None:
+            async with self._writing() as session:
+                user = await self._get_or_create(session, ref)
+                row = await session.get(CheckinRow, user.id)
+                if local_time is None:
+                    if row is not None:
+                        await session.delete(row)
+                elif row is None:
+                    session.add(CheckinRow(user_id=user.id, local_time=local_time))
+                else:
+                    row.local_time = local_time
+
+        await with_retry(op)
+
+    async def get_checkin(self, ref: UserRef) -> str | None:
+        async def op() -> str | None:
+            async with self._read() as session:
+                query = (
+                    select(CheckinRow.local_time)
+                    .join(User, User.id == CheckinRow.user_id)
+                    .where(User.platform == ref.platform, User.platform_user_id == ref.user_id)
+                )
+                return (await session.execute(query)).scalar_one_or_none()
+
+        return await with_retry(op)
+
+    async def checkins(self) -> list[tuple[UserRef, str, str | None, date | None]]:
+        """Every active check-in: (person, "HH:MM", their time zone or None, last sent local date)."""
+
+        async def op() -> list[tuple[UserRef, str, str | None, date | None]]:
+            async with self._read() as session:
+                query = select(User, CheckinRow).join(CheckinRow, CheckinRow.user_id == User.id)
+                rows = (await session.execute(query)).all()
+                return [
+                    (UserRef(u.platform, u.platform_user_id), c.local_time, u.timezone, c.last_sent_on)
+                    for u, c in rows
+                ]
+
+        return await with_retry(op)
+
+    async def mark_checkin_sent(self, ref: UserRef, day: date) -> None:
+        async def op() -> None:
+            async with self._writing() as session:
+                user = await self._get_or_create(session, ref)
+                row = await session.get(CheckinRow, user.id)
+                if row is not None:
+                    row.last_sent_on = day
+
+        await with_retry(op)
+
     # Privacy ---------------------------------------------------------------------------------
 
     async def export(self, ref: UserRef) -> dict[str, Any]:
         """Everything stored about one person, as plain JSON-ready data."""
         user = await self.get_user(ref)
         if user is None:
-            return {"user": None, "emotion_events": []}
+            return {"user": None, "emotion_events": [], "checkin": None}
         events = await self.events(ref)
+        checkin = await self.get_checkin(ref)
         return {
+            "checkin": None if checkin is None else {"local_time": checkin},
             "user": {
                 "platform": user.platform,
                 "platform_user_id": user.platform_user_id,
@@ -268,6 +325,7 @@ class EmotionStore:
                 if user_id is None:
                     return False
                 await session.execute(delete(EmotionEvent).where(EmotionEvent.user_id == user_id))
+                await session.execute(delete(CheckinRow).where(CheckinRow.user_id == user_id))
                 await session.execute(delete(User).where(User.id == user_id))
                 return True
 
