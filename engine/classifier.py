@@ -12,6 +12,7 @@ from transformers import AutoModelForSequenceClassification, PreTrainedModel, Pr
 
 from engine.errors import ModelLoadError
 from engine.loading import check_location, load_tokenizer, model_dtype
+from engine.quantize import apply_precision, load_dtype, precision_of, resolve_precision
 from engine.types import EmotionPrediction
 
 MAX_LENGTH = 64
@@ -31,6 +32,7 @@ class TextClassifier:
         self.tokenizer = tokenizer
         self.device = device
         self.max_length = max_length
+        self.precision = precision_of(self.model)
         id2label: dict[int, str] = {int(k): str(v) for k, v in (model.config.id2label or {}).items()}
         self.labels = [id2label[i] for i in range(len(id2label))]
 
@@ -41,16 +43,23 @@ class TextClassifier:
         device: torch.device,
         role: str = "emotion",
         max_length: int = MAX_LENGTH,
+        precision: str | None = None,
     ) -> TextClassifier:
+        """``precision`` (auto|fp32|int8|fp16|bf16) converts after loading; None keeps the device's
+        float default (fp32 on CPU, half on GPU), which is what training and evaluation use."""
         location = str(location)
+        resolved = resolve_precision(precision, device) if precision else None
         try:
             check_location(location)
             tokenizer = load_tokenizer(location)
-            model = AutoModelForSequenceClassification.from_pretrained(location, dtype=model_dtype(device))
+            dtype = load_dtype(resolved) if resolved else model_dtype(device)
+            model = AutoModelForSequenceClassification.from_pretrained(location, dtype=dtype)
         except Exception as exc:
             raise ModelLoadError(
                 role, location, f"MAEUM_{role.upper()}_MODEL", f"maeum train {role}", type(exc).__name__
             ) from exc
+        if resolved:
+            apply_precision(model, resolved)
         return cls(model, tokenizer, device, max_length)
 
     @torch.inference_mode()

@@ -104,7 +104,7 @@ class ReplyGenerator:
             dtype = load_dtype(resolved) if resolved else model_dtype(device)
             model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype)
             if resolved:
-                model = apply_precision(model, resolved)
+                apply_precision(model, resolved)
             return cls(model, tokenizer, device, decoding)
         except Exception as exc:
             raise ModelLoadError(

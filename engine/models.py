@@ -12,6 +12,7 @@ from engine.classifier import TextClassifier
 from engine.generation import DecodingConfig, GenerationRequest, ReplyGenerator
 from engine.intent import IntentResponder
 from engine.loading import resolve_device
+from engine.quantize import apply_precision, resolve_precision
 from engine.worker import BatchFn
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,9 @@ class ModelConfig:
     device: str = "auto"
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
     warmup: bool = True
+    # auto|fp32|int8|fp16|bf16; the intent classifier follows the emotion model's setting.
+    emotion_precision: str = "auto"
+    reply_precision: str = "auto"
 
 
 class ModelSet:
@@ -39,15 +43,31 @@ class ModelSet:
         """Runs on the worker thread, so the models (and any CUDA context) belong to it."""
         started = time.perf_counter()
         device = resolve_device(self.config.device)
-        self.emotion = TextClassifier.load(self.config.emotion, device, role="emotion")
+        # Precision is applied while loading, on this thread: start-up pays for int8, not the first person.
+        emotion_precision = resolve_precision(self.config.emotion_precision, device)
+        reply_precision = resolve_precision(self.config.reply_precision, device)
+        self.emotion = TextClassifier.load(
+            self.config.emotion, device, role="emotion", precision=emotion_precision
+        )
         if self.config.reply:
-            self.generator = ReplyGenerator.load(self.config.reply, device, self.config.decoding)
+            self.generator = ReplyGenerator.load(
+                self.config.reply, device, self.config.decoding, precision=reply_precision
+            )
         if self.config.intent:
             self.intent = IntentResponder.load(self.config.intent, device)
+            classifier = self.intent.classifier
+            apply_precision(classifier.model, emotion_precision)
+            classifier.precision = emotion_precision
         if self.config.warmup:
             self._warm_up()
         self.load_seconds = time.perf_counter() - started
-        log.info("models ready on %s in %.1fs", device, self.load_seconds)
+        log.info(
+            "models ready on %s in %.1fs (emotion %s, reply %s)",
+            device,
+            self.load_seconds,
+            emotion_precision,
+            reply_precision if self.generator else "off",
+        )
         return self.handlers()
 
     def _warm_up(self) -> None:
@@ -76,6 +96,8 @@ class ModelSet:
     def describe(self) -> dict[str, Any]:
         return {
             "emotion_labels": self.emotion.labels if self.emotion else [],
+            "emotion_precision": self.emotion.precision if self.emotion else None,
+            "reply_precision": self.generator.precision if self.generator else None,
             "reply": self.generator is not None,
             "intent": self.intent is not None,
         }
