@@ -84,7 +84,10 @@ def _bench(args: argparse.Namespace) -> int:
         cold_start=not args.no_cold_start,
     )
     report = run_bench(options)
-    print(json.dumps(report.to_json(), ensure_ascii=False, indent=2) if args.json else report.table())
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(report.markdown() if args.markdown else report.table())
     return 0
 
 
@@ -123,11 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--quick", action="store_true", help="fewer samples: under two minutes on 2 cores")
     bench.add_argument("--json", action="store_true", help="print the report as JSON")
+    bench.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     bench.add_argument("--emotion-model", help="bench this emotion checkpoint (default: random KoBERT-base)")
     bench.add_argument("--reply-model", help="bench this reply checkpoint (default: random KoGPT2-small)")
-    bench.add_argument(
-        "--use-settings", action="store_true", help="bench the checkpoints MAEUM_*_MODEL name"
-    )
+    bench.add_argument("--use-settings", action="store_true", help="bench the checkpoints MAEUM_*_MODEL name")
     bench.add_argument("--quality-data", action="append", help="labelled FILE[:FORMAT] for the int8 check")
     bench.add_argument("--device", choices=["auto", "cpu", "cuda"], help="default: MAEUM_DEVICE")
     bench.add_argument("--threads", type=int, help="default: MAEUM_THREADS")
@@ -148,8 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("current", help="print the database's schema revision")
     db.set_defaults(handler=_db)
 
+    from bot.run import add_parser as add_run_parser
     from training.cli import add_parsers as add_training_parsers
 
+    add_run_parser(sub)
     add_training_parsers(sub)
     return parser
 

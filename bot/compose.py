@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot.logs import configure_logging
+from engine.checkins import QuietHours
 from engine.client import InProcessEngine
 from engine.conversation import ConversationPolicy
 from engine.generation import DecodingConfig
@@ -12,7 +14,12 @@ from engine.models import ModelConfig, ModelSet
 from engine.settings import Settings
 from engine.store import EmotionStore
 
-__all__ = ["build_engine", "configure_logging", "model_config"]
+if TYPE_CHECKING:
+    from bot.discord_bot import MaeumDiscordBot
+    from bot.telegram_bot import TelegramRunner
+    from engine.client import EngineClient
+
+__all__ = ["build_discord", "build_engine", "build_telegram", "configure_logging", "model_config"]
 
 
 def model_config(settings: Settings) -> ModelConfig:
@@ -21,6 +28,8 @@ def model_config(settings: Settings) -> ModelConfig:
         reply=settings.reply_model or None,
         intent=settings.intent_model or None,
         device=settings.device,
+        emotion_precision=settings.emotion_precision,
+        reply_precision=settings.reply_precision,
         decoding=DecodingConfig(
             max_new_tokens=settings.max_new_tokens,
             temperature=settings.temperature,
@@ -37,6 +46,8 @@ def build_engine(settings: Settings) -> InProcessEngine:
         max_message_chars=settings.max_message_chars,
         context_turns=settings.context_turns,
         context_ttl=timedelta(minutes=settings.context_ttl_minutes),
+        rate_per_minute=settings.rate_limit_per_minute,
+        rate_burst=settings.rate_limit_burst,
     )
     return InProcessEngine(
         ModelSet(model_config(settings)),
@@ -46,36 +57,19 @@ def build_engine(settings: Settings) -> InProcessEngine:
         batch_window_s=settings.batch_window_ms / 1000,
         threads=settings.threads,
         default_zone=settings.zone,
+        retention_days=settings.retention_days,
+        quiet_hours=QuietHours.parse(settings.checkin_quiet_hours),
     )
 
 
-# --- Chat platforms (appended) ---------------------------------------------------------------
-# Imports for this section sit here rather than at the top so the section stays self-contained.
-import logging  # noqa: E402
-from typing import TYPE_CHECKING  # noqa: E402
-
-if TYPE_CHECKING:
-    from bot.discord_bot import MaeumDiscordBot
-    from bot.telegram_bot import TelegramRunner
-    from engine.client import EngineClient
-
-# The chat platforms' libraries log request bodies (message text) at DEBUG, and discord.py's
-# webhook logger puts interaction tokens in URLs: keep them at WARNING even when MAEUM_LOG_LEVEL
-# is DEBUG. Our own adapters log what happened, never the text.
-PLATFORM_QUIET_LOGGERS = ("telegram", "discord", "aiohttp.access", "tornado.access")
-
-
-def quiet_platform_loggers() -> None:
-    for name in PLATFORM_QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+# Chat platforms. Each platform's library is an optional extra, so they are imported late.
 
 
 def build_telegram(settings: Settings, engine: EngineClient) -> TelegramRunner:
     """The Telegram application over ``engine``, ready to start (polling, or a webhook if set)."""
-    # Imported here: each platform's library is an optional extra.
-    from bot.telegram_bot import TelegramRunner, build_application
+    from bot.telegram_bot import TelegramRunner
 
-    return TelegramRunner(build_application(engine, settings), settings)
+    return TelegramRunner(engine, settings)
 
 
 def build_discord(settings: Settings, engine: EngineClient) -> MaeumDiscordBot:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 
-# httpx/httpcore log request URLs (Telegram puts the token in the path); aiosqlite logs every
-# statement with its parameters at DEBUG (people's ids and emotions); alembic chatters at INFO.
+# httpx/httpcore log request URLs (Telegram puts the token in the path); telegram.Bot logs message
+# text and discord.py's webhook logger interaction tokens at DEBUG; aiosqlite logs every statement
+# with its parameters (people's ids and emotions); alembic chatters at INFO. Our own modules log
+# what happened, never the text, and stay at the level asked for.
 QUIET_LOGGERS = (
     "httpx",
     "httpcore",
-    "telegram.ext",
-    "discord.http",
-    "discord.gateway",
+    "telegram",
+    "discord",
+    "aiohttp.access",
+    "tornado.access",
     "alembic",
     "aiosqlite",
     "asyncpg",

@@ -156,9 +156,12 @@ class InProcessEngine:
 
     async def close(self) -> None:
         """Answer what is queued, finish background writes, then release the models and the store."""
-        for task in (self._retention, self._checkin_task):
-            if task is not None:
-                task.cancel()
+        # Wait for the cancelled loops to unwind: closing the store under a query in flight can
+        # leave the aiosqlite connection's close waiting forever.
+        tasks = [t for t in (self._retention, self._checkin_task) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.worker.stop()
         await self.conversation.drain()
         await self.store.close()

@@ -1,0 +1,303 @@
+"""The Discord adapter: slash commands and DMs translated to the engine's neutral types and back.
+
+It never touches the database: everything goes through :class:`engine.client.EngineClient`.
+Identity is always ``interaction.user`` / ``message.author`` as Discord delivered it; no command
+argument can choose whose history is read, exported or deleted.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import sys
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import texts
+from bot.common import MAX_WEEKS, AskedOnce, MoodResultLike, where
+from bot.split import DISCORD_LIMIT, split_message
+from engine.client import EngineClient
+from engine.settings import Settings
+from engine.types import IncomingMessage, UserRef
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+EMBED_DESCRIPTION_LIMIT = 4096
+FORGET_TIMEOUT_S = 120.0
+MOOD_COLOUR = discord.Colour.from_rgb(0x7A, 0x9E, 0xC8)
+
+
+def user_ref(user: discord.abc.Snowflake) -> UserRef:
+    return UserRef(PLATFORM, str(user.id))
+
+
+async def tell_failure(interaction: discord.Interaction[Any]) -> None:
+    """Say something went wrong, whichever stage the interaction is at."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(texts.SOMETHING_WENT_WRONG, ephemeral=True)
+        else:
+            await interaction.response.send_message(texts.SOMETHING_WENT_WRONG, ephemeral=True)
+    except Exception as exc:  # the connection itself may be what failed
+        log.warning("could not tell the user about the failure: %s", type(exc).__name__)
+
+
+class ConsentView(discord.ui.View):
+    """The 동의 / 동의하지 않음 buttons. Persistent (fixed custom ids, no timeout) and registered in
+    ``setup_hook``, so a press still works after a restart; whoever presses decides for themselves."""
+
+    def __init__(self, engine: EngineClient) -> None:
+        super().__init__(timeout=None)
+        self.engine = engine
+
+    async def _answer(self, interaction: discord.Interaction[Any], granted: bool) -> None:
+        await self.engine.set_consent(user_ref(interaction.user), granted)
+        await interaction.response.edit_message(
+            content=texts.CONSENT_GRANTED if granted else texts.CONSENT_DECLINED, view=None
+        )
+
+    @discord.ui.button(
+        label=texts.CONSENT_YES_BUTTON, style=discord.ButtonStyle.primary, custom_id="maeum:consent:yes"
+    )
+    async def agree(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        await self._answer(interaction, True)
+
+    @discord.ui.button(
+        label=texts.CONSENT_NO_BUTTON, style=discord.ButtonStyle.secondary, custom_id="maeum:consent:no"
+    )
+    async def decline(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        await self._answer(interaction, False)
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        log.error("discord consent button failed: %s at %s", type(error).__name__, where(error))
+        await tell_failure(interaction)
+
+
+class ForgetView(discord.ui.View):
+    """Confirm /forget with a button; only the person who asked can press it."""
+
+    def __init__(self, engine: EngineClient, asked: AskedOnce, owner_id: int) -> None:
+        super().__init__(timeout=FORGET_TIMEOUT_S)
+        self.engine = engine
+        self.asked = asked
+        self.owner_id = owner_id
+        self.origin: discord.Interaction[Any] | None = None
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id != self.owner_id:
+            await interaction.response.send_message(texts.NOT_YOUR_BUTTON, ephemeral=True)
+            return False
+        return True
+
+    @discord.ui.button(label=texts.FORGET_YES_BUTTON, style=discord.ButtonStyle.danger)
+    async def confirm(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        self.stop()
+        await interaction.response.defer()  # deleting and scrubbing may take a moment
+        ref = user_ref(interaction.user)
+        deleted = await self.engine.forget(ref)
+        self.asked.forget(ref.key)  # consent went with the data: ask again next time
+        await interaction.edit_original_response(
+            content=texts.FORGET_DONE if deleted else texts.FORGET_NOTHING, view=None
+        )
+
+    @discord.ui.button(label=texts.FORGET_NO_BUTTON, style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
+        self.stop()
+        await interaction.response.edit_message(content=texts.FORGET_CANCELLED, view=None)
+
+    async def on_timeout(self) -> None:
+        if self.origin is not None:
+            try:
+                await self.origin.edit_original_response(content=texts.FORGET_EXPIRED, view=None)
+            except discord.HTTPException as exc:
+                log.debug("could not mark /forget as expired: %s", type(exc).__name__)
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        log.error("discord forget button failed: %s at %s", type(error).__name__, where(error))
+        await tell_failure(interaction)
+
+
+class MaeumCog(commands.Cog):
+    """The slash commands and the DM conversation."""
+
+    def __init__(self, bot: MaeumDiscordBot) -> None:
+        self.bot = bot
+        self.engine = bot.engine
+        self.asked = bot.asked
+
+    # Helpers -----------------------------------------------------------------------------------
+
+    def consent_prompt(self) -> str:
+        return texts.consent_prompt(self.bot.retention_days)
+
+    async def _talk(self, ref: UserRef, text: str, update_id: str) -> tuple[list[str], bool]:
+        """The reply pieces, and whether this is the first contact to ask for consent."""
+        status = await self.engine.user_status(ref)
+        result = await self.engine.respond(IncomingMessage(user=ref, text=text, update_id=update_id))
+        ask = status.consent is None and self.asked.first_time(ref.key)
+        return split_message(result.reply, DISCORD_LIMIT), ask
+
+    # Slash commands ----------------------------------------------------------------------------
+
+    @app_commands.command(name="talk", description=texts.DISCORD_TALK_DESCRIPTION)
+    @app_commands.describe(message=texts.DISCORD_TALK_MESSAGE)
+    async def talk(
+        self, interaction: discord.Interaction[Any], message: app_commands.Range[str, 1, 2000]
+    ) -> None:
+        # In a server only the person sees the exchange: it is their feelings, not the channel's.
+        private = interaction.guild_id is not None
+        await interaction.response.defer(thinking=True, ephemeral=private)  # models: the 3-second rule
+        pieces, ask = await self._talk(user_ref(interaction.user), message, str(interaction.id))
+        for piece in pieces:
+            await interaction.followup.send(piece, ephemeral=private)
+        if ask:
+            view = ConsentView(self.engine)
+            await interaction.followup.send(self.consent_prompt(), view=view, ephemeral=True)
+
+    @app_commands.command(name="mood", description=texts.DISCORD_MOOD_DESCRIPTION)
+    @app_commands.describe(weeks=texts.DISCORD_MOOD_WEEKS)
+    async def mood(
+        self, interaction: discord.Interaction[Any], weeks: app_commands.Range[int, 1, MAX_WEEKS] = 1
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        mood = getattr(self.engine, "mood", None)
+        if mood is None:  # the engine's weekly report is not there yet
+            await interaction.followup.send(texts.MOOD_NOT_READY, ephemeral=True)
+            return
+        ref = user_ref(interaction.user)
+        if (await self.engine.user_status(ref)).consent is False:
+            await interaction.followup.send(texts.MOOD_NO_CONSENT, ephemeral=True)
+            return
+        result: MoodResultLike = await mood(ref, weeks=weeks)
+        embed = discord.Embed(description=result.summary[:EMBED_DESCRIPTION_LIMIT], colour=MOOD_COLOUR)
+        embed.set_image(url="attachment://mood.png")
+        chart = discord.File(io.BytesIO(result.chart_png), filename="mood.png")
+        await interaction.followup.send(embed=embed, file=chart, ephemeral=True)
+
+    @app_commands.command(name="export", description=texts.DISCORD_EXPORT_DESCRIPTION)
+    async def export(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        data = await self.engine.export(user_ref(interaction.user))
+        payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+        caption = texts.EXPORT_CAPTION if data.get("user") else texts.EXPORT_EMPTY_CAPTION
+        document = discord.File(io.BytesIO(payload), filename=texts.EXPORT_FILENAME)
+        await interaction.followup.send(caption, file=document, ephemeral=True)
+
+    @app_commands.command(name="forget", description=texts.DISCORD_FORGET_DESCRIPTION)
+    async def forget(self, interaction: discord.Interaction[Any]) -> None:
+        view = ForgetView(self.engine, self.asked, interaction.user.id)
+        await interaction.response.send_message(texts.FORGET_CONFIRM, view=view, ephemeral=True)
+        view.origin = interaction
+
+    @app_commands.command(name="help", description=texts.DISCORD_HELP_DESCRIPTION)
+    async def help(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.send_message(texts.DISCORD_HELP, ephemeral=True)
+
+    # Messages ----------------------------------------------------------------------------------
+
+    def _addressed_text(self, message: discord.Message) -> str | None:
+        """All of a DM; in a server only a message that mentions the bot (without the mention).
+        Anything else is not ours to read."""
+        me = self.bot.user
+        if me is None:
+            return None
+        if isinstance(message.channel, discord.DMChannel):
+            return message.content
+        if any(user.id == me.id for user in message.mentions):
+            return re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
+        return None
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or message.webhook_id is not None:
+            return
+        text = self._addressed_text(message)
+        if text is None:
+            return
+        in_dm = isinstance(message.channel, discord.DMChannel)
+        try:
+            if not text.strip() and (message.attachments or message.stickers):
+                await message.channel.send(texts.NOT_TEXT)
+                return
+            ref = user_ref(message.author)
+            async with message.channel.typing():
+                pieces, ask = await self._talk(ref, text, str(message.id))
+            for piece in pieces:
+                if in_dm:
+                    await message.channel.send(piece)
+                else:
+                    await message.reply(piece, mention_author=False)
+            if ask:
+                # In a server the question goes to a DM: consent is between the person and the bot.
+                target = message.channel if in_dm else message.author
+                await target.send(self.consent_prompt(), view=ConsentView(self.engine))
+        except discord.Forbidden as exc:  # DMs closed, or no permission to write here
+            log.info("discord: could not write to the channel: %s", type(exc).__name__)
+        except Exception as exc:
+            log.error("discord message failed: %s at %s", type(exc).__name__, where(exc))
+            try:
+                await message.channel.send(texts.SOMETHING_WENT_WRONG)
+            except Exception as inner:  # the connection itself may be what failed
+                log.warning("could not tell the user about the failure: %s", type(inner).__name__)
+
+
+class MaeumDiscordBot(commands.Bot):
+    def __init__(self, engine: EngineClient, settings: Settings) -> None:
+        # No message content intent: Discord still gives the bot DMs and messages that mention it,
+        # which are the only ones it answers; no members or presences either.
+        intents = discord.Intents.none()
+        intents.guilds = True
+        intents.dm_messages = True
+        intents.guild_messages = True
+        # maeum never joins voice: skip discord.py's start-up warnings about voice libraries.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None)
+        if settings.discord_api_base:
+            # A self-hosted proxy or a test server; webhook follow-ups use the same Route.
+            discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
+        self.engine = engine
+        self.retention_days = settings.retention_days
+        self.guild_id = settings.discord_guild_id
+        self.asked = AskedOnce()
+        self.tree.error(self.on_app_command_error)
+
+    async def setup_hook(self) -> None:
+        await self.add_cog(MaeumCog(self))
+        self.add_view(ConsentView(self.engine))
+        if self.guild_id:
+            # One server: commands show up at once (global ones take a while to propagate).
+            guild = discord.Object(id=self.guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        else:
+            synced = await self.tree.sync()
+        scope = "guild" if self.guild_id else "global"
+        log.info("discord: %d slash commands synced (%s)", len(synced), scope)
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        # No prefix commands: without this override commands.Bot would parse every mention as one
+        # and log "command not found" with the message's words. The cog handles messages.
+        return None
+
+    async def on_app_command_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        name = interaction.command.name if interaction.command else "?"
+        log.error("discord /%s failed: %s at %s", name, type(cause).__name__, where(cause))
+        await tell_failure(interaction)
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        error = sys.exc_info()[1]
+        log.error("discord event %s failed: %s at %s", event_method, type(error).__name__, where(error))

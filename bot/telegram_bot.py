@@ -1,0 +1,501 @@
+"""The Telegram adapter: translates Telegram updates to the engine's neutral types and back.
+
+It never touches the database: everything goes through :class:`engine.client.EngineClient`.
+Identity is always the update's own ``from_user``; nothing a person types can choose whose
+history is read, exported or deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ExtBot,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot import texts
+from bot.common import MAX_WEEKS, AskedOnce, MoodResultLike, where
+from bot.split import TELEGRAM_LIMIT, split_message, utf16_len
+from engine.client import EngineClient
+from engine.settings import Settings
+from engine.types import IncomingMessage, UserRef
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+CAPTION_LIMIT = 1024
+# Only what the handlers below use; Telegram then never sends us anything else.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+CONSENT_DATA = re.compile(r"^consent:(yes|no):(\d+)$")
+FORGET_DATA = re.compile(r"^forget:(yes|no):(\d+)$")
+TYPING_REFRESH_S = 4.5  # Telegram shows a chat action for about 5 seconds
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def user_ref(user_id: int) -> UserRef:
+    return UserRef(PLATFORM, str(user_id))
+
+
+def parse_weeks(args: Sequence[str]) -> int | None:
+    """``/mood`` → 1, ``/mood 4w`` / ``4`` / ``4주`` → 4; None when it isn't a sensible period."""
+    if not args:
+        return 1
+    match = re.fullmatch(r"(\d{1,2})\s*(?:w|W|주|weeks?)?", " ".join(args).strip())
+    if match is None:
+        return None
+    weeks = int(match.group(1))
+    return weeks if 1 <= weeks <= MAX_WEEKS else None
+
+
+class PerUserUpdateProcessor(BaseUpdateProcessor):
+    """Different people's updates run concurrently (so the engine can batch their model calls);
+    one person's updates run in order (so replies and conversation context keep their order)."""
+
+    def __init__(self, max_concurrent_updates: int = 64) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    @staticmethod
+    def _key(update: object) -> int | None:
+        if isinstance(update, Update):
+            if update.effective_user is not None:
+                return update.effective_user.id
+            if update.effective_chat is not None:
+                return update.effective_chat.id
+        return None
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = self._key(update)
+        if key is None:
+            await coroutine
+            return
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]  # nobody else waits: don't keep a lock per person forever
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+@contextlib.asynccontextmanager
+async def chat_action(bot: ExtBot[None], chat: Chat, action: str) -> AsyncIterator[None]:
+    """Show "typing…" (or "sending a photo…") while the engine works, refreshed until it is done."""
+
+    async def send() -> None:
+        try:
+            await bot.send_chat_action(chat_id=chat.id, action=action)
+        except TelegramError as exc:  # a missing indicator must never cost the reply
+            log.debug("chat action failed: %s", type(exc).__name__)
+
+    async def refresh() -> None:
+        while True:
+            await asyncio.sleep(TYPING_REFRESH_S)
+            await send()
+
+    await send()  # before the work starts, so it is seen first
+    task = asyncio.create_task(refresh())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _buttons(prefix: str, yes: str, no: str, owner: int) -> InlineKeyboardMarkup:
+    # The owner's id rides along so that in a group only the person asked can answer.
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(yes, callback_data=f"{prefix}:yes:{owner}"),
+                InlineKeyboardButton(no, callback_data=f"{prefix}:no:{owner}"),
+            ]
+        ]
+    )
+
+
+def consent_buttons(owner: int) -> InlineKeyboardMarkup:
+    return _buttons("consent", texts.CONSENT_YES_BUTTON, texts.CONSENT_NO_BUTTON, owner)
+
+
+def forget_buttons(owner: int) -> InlineKeyboardMarkup:
+    return _buttons("forget", texts.FORGET_YES_BUTTON, texts.FORGET_NO_BUTTON, owner)
+
+
+def _is_private(chat: Chat | None) -> bool:
+    return chat is not None and chat.type == ChatType.PRIVATE
+
+
+class TelegramAdapter:
+    """The handlers, one per concern, bound to one engine."""
+
+    def __init__(self, engine: EngineClient, retention_days: int) -> None:
+        self.engine = engine
+        self.retention_days = retention_days
+        self.asked = AskedOnce()
+
+    def register(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        app.add_handler(CommandHandler("start", self.start))
+        app.add_handler(CommandHandler("help", self.help))
+        app.add_handler(CommandHandler("mood", self.mood))
+        app.add_handler(CommandHandler("export", self.export))
+        app.add_handler(CommandHandler("forget", self.forget))
+        app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, self.unknown_command))
+        app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self.text))
+        app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, self.edited))
+        # Anything else a person sends (stickers, photos, voice, files…), but not service messages
+        # such as "X joined the group".
+        app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, self.not_text))
+        app.add_handler(CallbackQueryHandler(self.consent_button, pattern=CONSENT_DATA))
+        app.add_handler(CallbackQueryHandler(self.forget_button, pattern=FORGET_DATA))
+        app.add_handler(CallbackQueryHandler(self.stale_button))
+        app.add_error_handler(self.error)
+
+    # Addressing --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _replies_to_bot(message: Message, bot: ExtBot[None]) -> bool:
+        replied = message.reply_to_message
+        return replied is not None and replied.from_user is not None and replied.from_user.id == bot.id
+
+    @staticmethod
+    def _strip_mentions(message: Message, bot: ExtBot[None]) -> tuple[str, bool]:
+        """The text without mentions of this bot, and whether there was one."""
+        text = message.text or ""
+        handle = f"@{bot.username}".lower()
+        mentioned = False
+        entities = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
+        for entity, value in entities.items():
+            if (entity.type == MessageEntity.MENTION and value.lower() == handle) or (
+                entity.user is not None and entity.user.id == bot.id
+            ):
+                mentioned = True
+                text = text.replace(value, " ")
+        return " ".join(text.split()) if mentioned else text, mentioned
+
+    def _addressed_text(self, message: Message, bot: ExtBot[None]) -> str | None:
+        """The text meant for the bot: all of it in a private chat; in a group only when the bot
+        was mentioned or replied to (None otherwise: the bot stays out of other conversations)."""
+        if _is_private(message.chat):
+            return message.text or ""
+        text, mentioned = self._strip_mentions(message, bot)
+        if mentioned or self._replies_to_bot(message, bot):
+            return text
+        return None
+
+    async def _private_only(self, message: Message) -> bool:
+        # A group must never see someone's mood, export or deletion.
+        if _is_private(message.chat):
+            return True
+        await message.reply_text(texts.PRIVATE_ONLY)
+        return False
+
+    async def _send_long(self, message: Message, text: str) -> None:
+        quote = not _is_private(message.chat)
+        for piece in split_message(text, TELEGRAM_LIMIT):
+            await message.reply_text(piece, do_quote=quote)
+
+    async def _ask_consent(self, message: Message, owner: int) -> None:
+        await message.reply_text(
+            texts.consent_prompt(self.retention_days), reply_markup=consent_buttons(owner), do_quote=False
+        )
+
+    # Commands ----------------------------------------------------------------------------------
+
+    async def start(self, update: Update, context: Context) -> None:
+        message, sender = update.message, update.effective_user
+        if message is None or sender is None:
+            return
+        if not _is_private(message.chat):
+            await message.reply_text(texts.GROUP_START)
+            return
+        self.asked.first_time(user_ref(sender.id).key)
+        await message.reply_text(
+            f"{texts.start_text(self.retention_days)}\n\n{texts.CONSENT_QUESTION}",
+            reply_markup=consent_buttons(sender.id),
+        )
+
+    async def help(self, update: Update, context: Context) -> None:
+        if update.message is not None:
+            await update.message.reply_text(texts.HELP)
+
+    async def mood(self, update: Update, context: Context) -> None:
+        message, sender = update.message, update.effective_user
+        if message is None or sender is None or not await self._private_only(message):
+            return
+        weeks = parse_weeks(context.args or [])
+        if weeks is None:
+            await message.reply_text(texts.MOOD_BAD_ARGUMENT.format(max_weeks=MAX_WEEKS))
+            return
+        mood = getattr(self.engine, "mood", None)
+        if mood is None:  # the engine's weekly report is not there yet
+            await message.reply_text(texts.MOOD_NOT_READY)
+            return
+        ref = user_ref(sender.id)
+        if (await self.engine.user_status(ref)).consent is False:
+            await message.reply_text(texts.MOOD_NO_CONSENT)
+            return
+        async with chat_action(context.bot, message.chat, ChatAction.UPLOAD_PHOTO):
+            result: MoodResultLike = await mood(ref, weeks=weeks)
+        fits = utf16_len(result.summary) <= CAPTION_LIMIT
+        await message.reply_photo(
+            photo=result.chart_png, filename="mood.png", caption=result.summary if fits else None
+        )
+        if not fits:
+            await self._send_long(message, result.summary)
+
+    async def export(self, update: Update, context: Context) -> None:
+        message, sender = update.message, update.effective_user
+        if message is None or sender is None or not await self._private_only(message):
+            return
+        async with chat_action(context.bot, message.chat, ChatAction.UPLOAD_DOCUMENT):
+            data = await self.engine.export(user_ref(sender.id))
+        payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+        caption = texts.EXPORT_CAPTION if data.get("user") else texts.EXPORT_EMPTY_CAPTION
+        await message.reply_document(document=payload, filename=texts.EXPORT_FILENAME, caption=caption)
+
+    async def forget(self, update: Update, context: Context) -> None:
+        message, sender = update.message, update.effective_user
+        if message is None or sender is None or not await self._private_only(message):
+            return
+        await message.reply_text(texts.FORGET_CONFIRM, reply_markup=forget_buttons(sender.id))
+
+    async def unknown_command(self, update: Update, context: Context) -> None:
+        message = update.message
+        if message is None:
+            return
+        if not _is_private(message.chat):
+            # In a group, only a command addressed to this bot (/foo@maeum_bot) is ours to answer.
+            command = (message.text or "").split(maxsplit=1)[0]
+            if not command.lower().endswith(f"@{context.bot.username}".lower()):
+                return
+        await message.reply_text(texts.UNKNOWN_COMMAND)
+
+    # Messages ----------------------------------------------------------------------------------
+
+    async def text(self, update: Update, context: Context) -> None:
+        message, sender = update.message, update.effective_user
+        if message is None or sender is None:
+            return
+        text = self._addressed_text(message, context.bot)
+        if text is None:
+            return
+        ref = user_ref(sender.id)
+        status = await self.engine.user_status(ref)
+        async with chat_action(context.bot, message.chat, ChatAction.TYPING):
+            result = await self.engine.respond(
+                IncomingMessage(user=ref, text=text, update_id=str(update.update_id))
+            )
+        await self._send_long(message, result.reply)
+        # First contact: the answer comes first, then the question, once — in the private chat
+        # only, since consent is between the person and the bot, not something a group sees.
+        if status.consent is None and _is_private(message.chat) and self.asked.first_time(ref.key):
+            await self._ask_consent(message, sender.id)
+
+    async def not_text(self, update: Update, context: Context) -> None:
+        message = update.message
+        if message is None:
+            return
+        if not _is_private(message.chat) and not self._replies_to_bot(message, context.bot):
+            return
+        await message.reply_text(texts.NOT_TEXT, do_quote=not _is_private(message.chat))
+
+    async def edited(self, update: Update, context: Context) -> None:
+        message = update.edited_message
+        if message is not None and _is_private(message.chat):
+            await message.reply_text(texts.EDITED)
+
+    # Buttons -----------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _owned(query: CallbackQuery, pattern: re.Pattern[str]) -> bool | None:
+        """The yes/no answer when the person pressing is the person asked, else None."""
+        match = pattern.match(query.data or "")
+        if match is None:
+            return None
+        if int(match.group(2)) != query.from_user.id:
+            await query.answer(texts.NOT_YOUR_BUTTON, show_alert=True)
+            return None
+        return match.group(1) == "yes"
+
+    async def consent_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        granted = await self._owned(query, CONSENT_DATA)
+        if granted is None:
+            return
+        await self.engine.set_consent(user_ref(query.from_user.id), granted)
+        await query.answer()
+        await query.edit_message_text(texts.CONSENT_GRANTED if granted else texts.CONSENT_DECLINED)
+
+    async def forget_button(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        confirmed = await self._owned(query, FORGET_DATA)
+        if confirmed is None:
+            return
+        if not confirmed:
+            await query.answer()
+            await query.edit_message_text(texts.FORGET_CANCELLED)
+            return
+        ref = user_ref(query.from_user.id)
+        deleted = await self.engine.forget(ref)
+        self.asked.forget(ref.key)  # consent went with the data: ask again next time
+        await query.answer()
+        await query.edit_message_text(texts.FORGET_DONE if deleted else texts.FORGET_NOTHING)
+
+    async def stale_button(self, update: Update, context: Context) -> None:
+        # Buttons from an older version or a different bot: stop the spinner, do nothing.
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+
+    # Errors ------------------------------------------------------------------------------------
+
+    async def error(self, update: object, context: Context) -> None:
+        """Log the failure (type and code location only: no message text, no token) and tell the
+        person something went wrong."""
+        error = context.error
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("telegram update %s failed: %s at %s", update_id, type(error).__name__, where(error))
+        if not isinstance(update, Update) or update.effective_chat is None or isinstance(error, Forbidden):
+            return
+        try:
+            await context.bot.send_message(update.effective_chat.id, texts.SOMETHING_WENT_WRONG)
+        except TelegramError as exc:
+            log.warning("could not tell the user about the failure: %s", type(exc).__name__)
+
+
+async def _set_commands(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    try:
+        await app.bot.set_my_commands([BotCommand(name, about) for name, about in texts.TELEGRAM_COMMANDS])
+    except TelegramError as exc:  # the menu is a nicety; the bot works without it
+        log.warning("could not set the command menu: %s", type(exc).__name__)
+
+
+def build_application(
+    engine: EngineClient,
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    if settings.telegram_token is None:
+        raise ValueError("MAEUM_TELEGRAM_TOKEN is not set")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_token.get_secret_value())
+        .base_url(settings.telegram_api_url)
+        # Honour 429 retry_after: wait and send again instead of losing the reply.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(PerUserUpdateProcessor())
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if updates_request is not None:
+        builder = builder.get_updates_request(updates_request)
+    app = builder.build()
+    TelegramAdapter(engine, settings.retention_days).register(app)
+    return app
+
+
+class TelegramRunner:
+    """Starts and stops one Application inside an already running event loop, so Telegram can
+    share a process (and an engine) with Discord; long polling, or a webhook when configured."""
+
+    def __init__(self, engine: EngineClient, settings: Settings, *, poll_timeout: float = 10.0) -> None:
+        # Our own HTTP clients (PTB's default pool sizes), so they can be closed even when start
+        # fails half way (a rejected token): Application.shutdown() skips an app never initialized.
+        self._requests = (HTTPXRequest(connection_pool_size=256), HTTPXRequest(connection_pool_size=1))
+        self.app = build_application(
+            engine, settings, request=self._requests[0], updates_request=self._requests[1]
+        )
+        self.settings = settings
+        self.poll_timeout = poll_timeout
+        self.webhook_secret: str | None = None
+
+    @property
+    def webhook(self) -> bool:
+        return bool(self.settings.telegram_webhook_url)
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        await _set_commands(self.app)  # post_init only runs under run_polling(), which owns the loop
+        await self.app.start()
+        updater = self.app.updater
+        if updater is None:
+            raise RuntimeError("the Telegram application has no updater")
+        url = self.settings.telegram_webhook_url
+        if url:
+            secret = self.settings.telegram_webhook_secret
+            # Without a configured secret, a fresh random one per start: setWebhook tells Telegram.
+            self.webhook_secret = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
+            await updater.start_webhook(
+                listen=self.settings.telegram_webhook_listen,
+                port=self.settings.telegram_webhook_port,
+                url_path=urlsplit(url).path.strip("/"),
+                webhook_url=url,
+                secret_token=self.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info(
+                "telegram: webhook server on %s:%s",
+                self.settings.telegram_webhook_listen,
+                self.settings.telegram_webhook_port,
+            )
+        else:
+            await updater.start_polling(timeout=int(self.poll_timeout), allowed_updates=ALLOWED_UPDATES)
+            log.info("telegram: long polling")
+
+    async def stop(self) -> None:
+        updater = self.app.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+        for request in self._requests:
+            await request.shutdown()  # no-op when the application already closed it

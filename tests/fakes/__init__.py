@@ -1,0 +1,1 @@
+"""Loopback fakes of the platforms' APIs, for driving the real adapters end to end in tests."""
