@@ -21,6 +21,7 @@ from discord.ext import commands
 from bot import texts
 from bot.common import MAX_WEEKS, AskedOnce, MoodResultLike, where
 from bot.split import DISCORD_LIMIT, split_message
+from engine.checkins import CheckinError
 from engine.client import EngineClient
 from engine.settings import Settings
 from engine.types import IncomingMessage, UserRef
@@ -199,6 +200,25 @@ class MaeumCog(commands.Cog):
         await interaction.response.send_message(texts.FORGET_CONFIRM, view=view, ephemeral=True)
         view.origin = interaction
 
+    @app_commands.command(name="checkin", description=texts.DISCORD_CHECKIN_DESCRIPTION)
+    @app_commands.describe(time=texts.DISCORD_CHECKIN_TIME)
+    async def checkin(self, interaction: discord.Interaction[Any], time: str) -> None:
+        try:
+            answer = await self.engine.set_checkin(user_ref(interaction.user), time)
+        except CheckinError as exc:
+            answer = str(exc)
+        await interaction.response.send_message(answer, ephemeral=True)
+
+    @app_commands.command(name="timezone", description=texts.DISCORD_TIMEZONE_DESCRIPTION)
+    @app_commands.describe(zone=texts.DISCORD_TIMEZONE_ZONE)
+    async def timezone(self, interaction: discord.Interaction[Any], zone: str) -> None:
+        try:
+            await self.engine.set_timezone(user_ref(interaction.user), zone)
+            answer = texts.TIMEZONE_SET.format(zone=zone.strip())
+        except CheckinError as exc:
+            answer = str(exc)
+        await interaction.response.send_message(answer, ephemeral=True)
+
     @app_commands.command(name="help", description=texts.DISCORD_HELP_DESCRIPTION)
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.send_message(texts.DISCORD_HELP, ephemeral=True)
@@ -274,6 +294,7 @@ class MaeumDiscordBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.add_cog(MaeumCog(self))
+        self.engine.register_checkin_sender(PLATFORM, self.send_checkin)
         self.add_view(ConsentView(self.engine))
         if self.guild_id:
             # One server: commands show up at once (global ones take a while to propagate).
@@ -284,6 +305,10 @@ class MaeumDiscordBot(commands.Bot):
             synced = await self.tree.sync()
         scope = "guild" if self.guild_id else "global"
         log.info("discord: %d slash commands synced (%s)", len(synced), scope)
+
+    async def send_checkin(self, user: UserRef, text: str) -> None:
+        recipient = self.get_user(int(user.user_id)) or await self.fetch_user(int(user.user_id))
+        await recipient.send(text)  # a DM: someone's check-in never goes to a server channel
 
     async def on_message(self, message: discord.Message, /) -> None:
         # No prefix commands: without this override commands.Bot would parse every mention as one

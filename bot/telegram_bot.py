@@ -46,6 +46,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot import texts
 from bot.common import MAX_WEEKS, AskedOnce, MoodResultLike, where
 from bot.split import TELEGRAM_LIMIT, split_message, utf16_len
+from engine.checkins import CheckinError
 from engine.client import EngineClient
 from engine.settings import Settings
 from engine.types import IncomingMessage, UserRef
@@ -182,6 +183,14 @@ class TelegramAdapter:
         app.add_handler(CommandHandler("mood", self.mood))
         app.add_handler(CommandHandler("export", self.export))
         app.add_handler(CommandHandler("forget", self.forget))
+        app.add_handler(CommandHandler("checkin", self.checkin))
+        app.add_handler(CommandHandler("timezone", self.timezone))
+
+        async def send_checkin(user: UserRef, text: str) -> None:
+            # A person's private chat with the bot has the person's id.
+            await app.bot.send_message(chat_id=int(user.user_id), text=text)
+
+        self.engine.register_checkin_sender(PLATFORM, send_checkin)
         app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, self.unknown_command))
         app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self.text))
         app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, self.edited))
@@ -301,6 +310,34 @@ class TelegramAdapter:
         if message is None or sender is None or not await self._private_only(message):
             return
         await message.reply_text(texts.FORGET_CONFIRM, reply_markup=forget_buttons(sender.id))
+
+    async def checkin(self, update: Update, context: Context) -> None:
+        message, sender = update.message, update.effective_user
+        if message is None or sender is None or not await self._private_only(message):
+            return
+        if not context.args:
+            await message.reply_text(texts.CHECKIN_USAGE)
+            return
+        try:
+            answer = await self.engine.set_checkin(user_ref(sender.id), " ".join(context.args))
+        except CheckinError as exc:
+            answer = str(exc)
+        await message.reply_text(answer)
+
+    async def timezone(self, update: Update, context: Context) -> None:
+        message, sender = update.message, update.effective_user
+        if message is None or sender is None or not await self._private_only(message):
+            return
+        if not context.args:
+            await message.reply_text(texts.TIMEZONE_USAGE)
+            return
+        try:
+            zone = context.args[0]
+            await self.engine.set_timezone(user_ref(sender.id), zone)
+            answer = texts.TIMEZONE_SET.format(zone=zone)
+        except CheckinError as exc:
+            answer = str(exc)
+        await message.reply_text(answer)
 
     async def unknown_command(self, update: Update, context: Context) -> None:
         message = update.message

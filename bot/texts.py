@@ -54,6 +54,8 @@ HELP = (
     "• /mood — 이번 주 기분 흐름 (예: /mood 4w 는 4주)\n"
     "• /export — 저장된 내 기록을 파일로 받기\n"
     "• /forget — 저장된 내 기록을 모두 지우기\n"
+    "• /checkin 21:00 — 매일 그 시간에 안부 묻기 (끄기: /checkin off)\n"
+    "• /timezone Asia/Seoul — 내 시간대 맞추기\n"
     "• /start — 마음 소개와 저장 동의\n\n"
     f"{NOT_A_THERAPIST}"
 )
@@ -62,6 +64,7 @@ DISCORD_HELP = (
     "마음은 이렇게 쓰시면 돼요.\n"
     "• `/talk` 로 이야기를 들려주세요. 저에게 DM을 보내셔도 돼요.\n"
     "• `/mood` — 기분 흐름 (weeks로 기간 선택), `/export` — 내 기록 받기, `/forget` — 내 기록 지우기\n"
+    "• `/checkin` — 매일 정한 시간에 DM으로 안부 묻기, `/timezone` — 내 시간대 맞추기\n"
     "기분과 기록은 본인에게만 보여요.\n\n"
     f"{NOT_A_THERAPIST}"
 )
@@ -72,8 +75,18 @@ TELEGRAM_COMMANDS: tuple[tuple[str, str], ...] = (
     ("mood", "기분 흐름 보기 (예: /mood 4w)"),
     ("export", "내 기록 받기"),
     ("forget", "내 기록 모두 지우기"),
+    ("checkin", "매일 안부 알림 (예: /checkin 21:00, 끄기: /checkin off)"),
+    ("timezone", "내 시간대 (예: /timezone Asia/Seoul)"),
     ("help", "도움말"),
 )
+
+CHECKIN_USAGE = "매일 안부를 여쭐 시간을 알려 주세요. 예: /checkin 21:00 (끄기: /checkin off)"
+TIMEZONE_USAGE = "사시는 곳의 시간대를 알려 주세요. 예: /timezone Asia/Seoul"
+TIMEZONE_SET = "시간대를 {zone}(으)로 맞췄어요. 기분 흐름과 안부 알림이 이 시간대를 따라요."
+DISCORD_CHECKIN_DESCRIPTION = "매일 정한 시간에 DM으로 안부 묻기"
+DISCORD_CHECKIN_TIME = "21:00처럼 24시간 형식, 끄려면 off"
+DISCORD_TIMEZONE_DESCRIPTION = "내 시간대 맞추기"
+DISCORD_TIMEZONE_ZONE = "예: Asia/Seoul"
 DISCORD_TALK_DESCRIPTION = "마음에게 이야기하기"
 DISCORD_TALK_MESSAGE = "하고 싶은 이야기"
 DISCORD_MOOD_DESCRIPTION = "기분 흐름 보기 (본인에게만 보여요)"

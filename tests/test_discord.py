@@ -328,6 +328,23 @@ async def test_help_is_ephemeral(bot: MaeumDiscordBot, server: FakeDiscordServer
     assert answer.json["data"]["content"] == texts.DISCORD_HELP
 
 
+async def test_checkin_and_timezone_are_ephemeral_and_stored(
+    bot: MaeumDiscordBot, server: FakeDiscordServer, engine: InProcessEngine
+) -> None:
+    zone = deliver(bot, server, slash("timezone", ALICE, guild=True, zone="Asia/Seoul"))
+    [answer] = await server.wait_for(CALLBACK, token_of(zone))
+    assert flags(answer) & EPHEMERAL and answer.json["data"]["content"] == texts.TIMEZONE_SET.format(
+        zone="Asia/Seoul"
+    )
+    checkin = deliver(bot, server, slash("checkin", ALICE, guild=True, time="21:30"))
+    [answer] = await server.wait_for(CALLBACK, token_of(checkin))
+    assert flags(answer) & EPHEMERAL and "21:30" in answer.json["data"]["content"]
+    assert (await engine.export(ALICE_REF))["checkin"] == {"local_time": "21:30"}
+    bad = deliver(bot, server, slash("checkin", ALICE, guild=True, time="한밤중"))
+    [answer] = await server.wait_for(CALLBACK, token_of(bad))
+    assert "21:00" in answer.json["data"]["content"]
+
+
 # Errors and logs -------------------------------------------------------------------------------
 
 

@@ -232,6 +232,22 @@ async def test_forget_cancel_keeps_everything(
     assert len((await engine.export(ALICE_REF))["emotion_events"]) == 1
 
 
+async def test_checkin_and_timezone_commands_and_the_check_in_itself(
+    bot: TelegramRunner, server: FakeTelegramServer, engine: InProcessEngine
+) -> None:
+    await server.queue_update(command_update(ALICE, "/timezone Asia/Seoul"))
+    await server.wait_for("sendMessage", to(ALICE, texts.TIMEZONE_SET.format(zone="Asia/Seoul")))
+    await server.queue_update(command_update(ALICE, "/checkin 21:00"))
+    [confirmed] = await server.wait_for("sendMessage", lambda c: to(ALICE)(c) and "21:00" in c.params["text"])
+    assert "/checkin off" in confirmed.params["text"]
+    assert (await engine.export(ALICE_REF))["checkin"] == {"local_time": "21:00"}
+    await server.queue_update(command_update(ALICE, "/checkin 03:00"))
+    await server.wait_for("sendMessage", lambda c: to(ALICE)(c) and "쉬는 시간" in c.params["text"])
+    # When the scheduler finds the check-in due, it arrives in the person's private chat.
+    await engine.checkins.senders["telegram"](ALICE_REF, "오늘 하루는 어떠셨어요?")
+    await server.wait_for("sendMessage", to(ALICE, "오늘 하루는 어떠셨어요?"))
+
+
 async def test_export_sends_the_users_own_data_as_a_json_document(
     bot: TelegramRunner, server: FakeTelegramServer, engine: InProcessEngine
 ) -> None:
