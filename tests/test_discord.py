@@ -46,7 +46,7 @@ FOLLOWUP = "POST /webhooks/{app}/{token}"
 EDIT_ORIGINAL = "PATCH /webhooks/{app}/{token}/messages/{message}"
 CHANNEL_MESSAGE = "POST /channels/{channel}/messages"
 TYPING = "POST /channels/{channel}/typing"
-COMMANDS = {"talk", "mood", "forget", "export", "help"}
+COMMANDS = {"talk", "mood", "forget", "export", "help", "checkin", "timezone"}
 
 
 @pytest.fixture(autouse=True)
