@@ -70,7 +70,7 @@ class Inference(Protocol):
 
 @dataclass(frozen=True)
 class ConversationPolicy:
-    intent_threshold: float = 0.75
+    intent_threshold: float = 0.85
     max_message_chars: int = 1000
     context_turns: int = 0
     context_ttl: timedelta = timedelta(minutes=30)

@@ -31,8 +31,9 @@ from training.tokenizers import train_chat_tokenizer
 log = logging.getLogger(__name__)
 
 IGNORE = -100
-SCRATCH_SIZES: dict[str, dict[str, int]] = {
+SCRATCH_SIZES: dict[str, dict[str, Any]] = {
     "tiny": {"n_embd": 64, "n_layer": 2, "n_head": 2},
+    "compact": {"n_embd": 192, "n_layer": 3, "n_head": 4},
     "mini": {"n_embd": 256, "n_layer": 4, "n_head": 4},
     "small": {"n_embd": 512, "n_layer": 6, "n_head": 8},
 }
@@ -98,7 +99,9 @@ def chat_tokenizer(config: TrainConfig, pairs: Sequence[QAPair], vocab_size: int
 def chat_model(config: TrainConfig, tokenizer: PreTrainedTokenizerBase, size: str) -> PreTrainedModel:
     if config.base:
         model = AutoModelForCausalLM.from_pretrained(config.base)
-        if model.get_input_embeddings().num_embeddings < len(tokenizer):
+        embeddings = model.get_input_embeddings()
+        assert isinstance(embeddings, torch.nn.Embedding)
+        if embeddings.num_embeddings < len(tokenizer):
             model.resize_token_embeddings(len(tokenizer))
         return model
     gpt = GPT2Config(
@@ -127,12 +130,12 @@ def train_chat(
     tokenizer = tokenizer or chat_tokenizer(config, list(train), vocab_size)
     model = chat_model(config, tokenizer, scratch_size)
     model.config.maeum_context_turns = 0  # trained on single turns: no earlier turns in prompts
-    pad_id = int(tokenizer.pad_token_id)  # type: ignore[arg-type]
+    pad_id = int(tokenizer.pad_token_id)
     encoded_train = [e for p in train if (e := encode_pair(tokenizer, p, config.max_len))]
     encoded_val = [e for p in val if (e := encode_pair(tokenizer, p, config.max_len))]
 
     def loss_fn(batch: list[Encoded]) -> torch.Tensor:
-        return model(**collate(batch, pad_id, trainer.device)).loss  # type: ignore[no-any-return]
+        return model(**collate(batch, pad_id, trainer.device)).loss
 
     def evaluate() -> dict[str, float]:
         total, tokens = 0.0, 0
@@ -147,26 +150,34 @@ def train_chat(
     trainer = Trainer(model, tokenizer, config, loss_fn, evaluate, monitor="val_loss", higher_is_better=False)
     state = trainer.fit(encoded_train)
     trainer.finish()
+    examples = {"train": len(encoded_train), "val": len(encoded_val)}
+    return write_chat_report(config, state.history, examples, data_note, licence)
+
+
+def write_chat_report(
+    config: TrainConfig,
+    history: list[dict[str, float]],
+    examples: dict[str, int],
+    data_note: str = "",
+    licence: str = "",
+) -> dict[str, Any]:
+    """metrics.json, learning curves and the model card, with sample replies from the saved model."""
     out = config.output_dir
     generator = ReplyGenerator.load(out, torch.device("cpu"), DecodingConfig(max_new_tokens=32))
     torch.manual_seed(config.seed)
-    samples = [
-        {"message": m, "reply": r}
-        for m, r in zip(
-            SAMPLE_MESSAGES, generator.generate([GenerationRequest(m) for m in SAMPLE_MESSAGES]), strict=True
-        )
-    ]
-    best = min(state.history, key=lambda h: h["val_loss"])
-    report = {
+    replies = generator.generate([GenerationRequest(m) for m in SAMPLE_MESSAGES])
+    samples = [{"message": m, "reply": r} for m, r in zip(SAMPLE_MESSAGES, replies, strict=True)]
+    best = min(history, key=lambda h: h["val_loss"])
+    report: dict[str, Any] = {
         "task": "chat",
-        "history": state.history,
+        "history": history,
         "best": {"val_loss": best["val_loss"], "val_perplexity": best["val_perplexity"]},
-        "examples": {"train": len(encoded_train), "val": len(encoded_val)},
+        "examples": examples,
         "samples": samples,
     }
     write_json(out / "metrics.json", report)
     (out / "learning_curves.png").write_bytes(
-        curves_png(state.history, ["train_loss", "val_loss"], "chat 학습 곡선")
+        curves_png(history, ["train_loss", "val_loss"], "chat 학습 곡선")
     )
     table = "\n".join(f"| {s['message']} | {s['reply']} |" for s in samples)
     (out / "README.md").write_text(
@@ -176,10 +187,9 @@ def train_chat(
             data_note,
             licence,
             config.to_json(),
-            report["best"],
+            dict(report["best"]),
             extra=(
-                f"## Sample replies (sampling, seed {config.seed})\n\n"
-                f"| message | reply |\n|---|---|\n{table}"
+                f"## Sample replies (sampling, seed {config.seed})\n\n| message | reply |\n|---|---|\n{table}"
             ),
         ),
         encoding="utf-8",

@@ -262,7 +262,7 @@ def _common(parser: argparse.ArgumentParser, default_epochs: int) -> None:
         "--base", help="pretrained checkpoint (hub id or path) to fine-tune; omit to train from scratch"
     )
     parser.add_argument(
-        "--scratch", default="mini", choices=["tiny", "mini", "small"], help="from-scratch size"
+        "--scratch", default="mini", choices=["tiny", "compact", "mini", "small"], help="from-scratch size"
     )
     parser.add_argument("--epochs", type=int, default=default_epochs)
     parser.add_argument("--max-steps", type=int, help="stop after this many optimiser steps")

@@ -173,6 +173,8 @@ class Trainer:
                 seen += len(batch)
                 bar.update(1)
                 bar.set_postfix(loss=f"{running / seen:.4f}")
+                if not cfg.progress and self.state.step % 50 == 0:
+                    log.info("step %d/%d, train loss %.4f", self.state.step, total, running / seen)
                 if self.state.step >= total:
                     break
             self.state.epoch += 1

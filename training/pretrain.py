@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 def read_corpus(path: Path, limit: int | None = None, seed: int = 0) -> list[str]:
     """NSMC's ``id document label`` TSV (optionally gzipped), or plain text with one line each."""
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8") as handle:
         text = handle.read()
     if "\t" in text.split("\n", 1)[0]:
         reader = csv.DictReader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -59,7 +59,7 @@ def _mask_tokens(
     labels[~chosen] = -100
     inputs = input_ids.clone()
     masked = torch.bernoulli(torch.full(labels.shape, 0.8)).bool() & chosen
-    inputs[masked] = int(tokenizer.mask_token_id)  # type: ignore[arg-type]
+    inputs[masked] = int(tokenizer.mask_token_id)
     randomised = torch.bernoulli(torch.full(labels.shape, 0.5)).bool() & chosen & ~masked
     inputs[randomised] = torch.randint(5, vocab, labels.shape)[randomised]
     return inputs, labels
@@ -130,7 +130,7 @@ def pretrain(
         }
 
     def loss_fn(chunk: list[str]) -> torch.Tensor:
-        return model(**batch_inputs(chunk)).loss  # type: ignore[no-any-return]
+        return model(**batch_inputs(chunk)).loss
 
     def evaluate() -> dict[str, float]:
         rng_state = torch.get_rng_state()
