@@ -48,6 +48,7 @@ def build_engine(settings: Settings) -> InProcessEngine:
         context_ttl=timedelta(minutes=settings.context_ttl_minutes),
         rate_per_minute=settings.rate_limit_per_minute,
         rate_burst=settings.rate_limit_burst,
+        empathy_first=settings.empathy_first,
     )
     return InProcessEngine(
         ModelSet(model_config(settings)),

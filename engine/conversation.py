@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from engine.context import ContextMemory
+from engine.empathy import NEGATIVE, empathetic_reply
 from engine.errors import MaeumError
 from engine.generation import GenerationRequest
 from engine.ratelimit import RateLimiter
@@ -70,12 +71,13 @@ class Inference(Protocol):
 
 @dataclass(frozen=True)
 class ConversationPolicy:
-    intent_threshold: float = 0.85
+    intent_threshold: float = 0.35
     max_message_chars: int = 1000
     context_turns: int = 0
     context_ttl: timedelta = timedelta(minutes=30)
     rate_per_minute: float = 20.0
     rate_burst: int = 8
+    empathy_first: bool = True
 
 
 class ConversationService:
@@ -128,7 +130,7 @@ class ConversationService:
             stored = await self._record(message, emotion, now)
         except DuplicateUpdateError:
             return ConversationResult(reply="", source=ReplySource.DUPLICATE)
-        reply, source, intent = await self._reply(text, key, now)
+        reply, source, intent = await self._reply(text, key, now, emotion)
         if self.tracker.is_heightened(key, now):
             reply = f"{reply}\n\n{HEIGHTENED_REPLY_SUFFIX}"
         return ConversationResult(
@@ -198,7 +200,9 @@ class ConversationService:
             log.error("could not record an emotion event: %s", type(exc).__name__)
             return False
 
-    async def _reply(self, text: str, key: str, now: datetime) -> tuple[str, ReplySource, str | None]:
+    async def _reply(
+        self, text: str, key: str, now: datetime, emotion: EmotionPrediction
+    ) -> tuple[str, ReplySource, str | None]:
         if self.inference.has_intent:
             try:
                 intent = await self.inference.intent(text)
@@ -208,6 +212,10 @@ class ConversationService:
                         return answer, ReplySource.INTENT, intent.category
             except Exception as exc:
                 log.error("intent model failed: %s", type(exc).__name__)
+        if self.policy.empathy_first and emotion.label in NEGATIVE:
+            curated = empathetic_reply(emotion.label, self.rng)
+            if curated:
+                return curated, ReplySource.EMPATHY, None
         if self.inference.has_generator:
             try:
                 history = self.context.recent(key, now)
@@ -218,7 +226,8 @@ class ConversationService:
                 log.info("a generated reply failed the output check; using a fallback")
             except Exception as exc:
                 log.error("reply model failed: %s", type(exc).__name__)
-        return choose_fallback(self.rng.randrange(1 << 30)), ReplySource.FALLBACK, None
+        matched = empathetic_reply(emotion.label, self.rng)
+        return matched or choose_fallback(self.rng.randrange(1 << 30)), ReplySource.FALLBACK, None
 
     def forget(self, key: str) -> None:
         self.context.forget(key)

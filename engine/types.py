@@ -34,6 +34,7 @@ class ReplySource(StrEnum):
     CRISIS = "crisis"
     GUARD = "guard"  # input the models never saw: empty, too long, rate-limited
     INTENT = "intent"
+    EMPATHY = "empathy"  # a curated answer matched to the detected emotion
     GENERATED = "generated"
     FALLBACK = "fallback"
     DUPLICATE = "duplicate"  # a redelivered platform update: already answered, send nothing

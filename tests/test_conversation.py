@@ -48,7 +48,7 @@ async def test_message_goes_through_emotion_store_and_reply(engine: InProcessEng
     result = await engine.respond(IncomingMessage(user, "오늘 너무 우울해"))
     assert result.emotion in LABELS
     assert result.confidence is not None and 0 < result.confidence <= 1
-    assert result.source in (ReplySource.GENERATED, ReplySource.FALLBACK)
+    assert result.source in (ReplySource.GENERATED, ReplySource.EMPATHY, ReplySource.FALLBACK)
     assert result.reply.strip()
     assert result.stored is True
     [event] = (await engine.export(user))["emotion_events"]
@@ -105,13 +105,16 @@ async def test_concurrent_users_each_get_their_own_result(engine: InProcessEngin
 async def test_classifier_only_engine_falls_back_to_safe_replies(
     tiny_emotion_model: Path, sqlite_url: str
 ) -> None:
-    engine = make_engine(tiny_emotion_model, None, sqlite_url)
+    from engine.empathy import REPLIES
+
+    engine = make_engine(tiny_emotion_model, None, sqlite_url, empathy_first=False)
     await engine.start()
     try:
         result = await engine.respond(IncomingMessage(UserRef("console", "me"), "그냥 그래"))
     finally:
         await engine.close()
-    assert result.source is ReplySource.FALLBACK and result.reply
+    # No generator: the fallback is still matched to the detected emotion.
+    assert result.source is ReplySource.FALLBACK and result.reply in REPLIES[str(result.emotion)]
 
 
 async def test_model_failure_gives_an_apology_not_a_crash(
@@ -142,3 +145,37 @@ async def test_missing_model_fails_start_with_the_setting_named(tmp_path: Path, 
     with pytest.raises(ModelLoadError, match="MAEUM_EMOTION_MODEL"):
         await engine.start()
     await engine.close()
+
+
+async def test_negative_emotions_get_a_curated_reply_unless_turned_off(
+    tiny_emotion_model: Path, tiny_chat_model: Path, sqlite_url: str
+) -> None:
+    from engine.empathy import NEGATIVE, REPLIES
+
+    for empathy_first in (True, False):
+        engine = make_engine(tiny_emotion_model, tiny_chat_model, sqlite_url, empathy_first=empathy_first)
+        await engine.start()
+        try:
+            results = [
+                await engine.respond(IncomingMessage(UserRef("console", "me"), f"이야기 {i}"))
+                for i in range(12)
+            ]
+        finally:
+            await engine.close()
+        negative = [r for r in results if r.emotion in NEGATIVE]
+        assert negative, "the tiny model should put some messages in a negative class"
+        if empathy_first:
+            assert all(r.source is ReplySource.EMPATHY and r.reply in REPLIES[r.emotion] for r in negative)
+        else:
+            assert all(r.source is not ReplySource.EMPATHY for r in results)
+        positive = [r for r in results if r.emotion not in NEGATIVE]
+        assert all(r.source is not ReplySource.EMPATHY for r in positive)
+
+
+def test_curated_replies_pass_the_safety_checks() -> None:
+    from engine.empathy import REPLIES
+    from engine.safety import assess, is_safe_reply
+
+    for replies in REPLIES.values():
+        for reply in replies:
+            assert is_safe_reply(reply) and not assess(reply).is_crisis, reply
