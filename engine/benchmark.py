@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from engine.classifier import TextClassifier
+from engine.conversation import ConversationPolicy
 from engine.generation import DecodingConfig, GenerationRequest, ReplyGenerator, format_turn
 from engine.loading import resolve_device
 from engine.quantize import resolve_precision
@@ -498,6 +499,8 @@ class Suite:
             engine = InProcessEngine(
                 ModelSet(config),
                 EmotionStore(f"sqlite+aiosqlite:///{Path(db_dir) / 'bench.db'}"),
+                # Every message must reach both models: no curated replies, no rate limit.
+                ConversationPolicy(empathy_first=False, rate_per_minute=0),
                 batch_size=self.options.batch_size,
                 batch_window_s=self.options.batch_window_ms / 1000,
                 threads=self.options.threads,
