@@ -18,4 +18,3 @@ def clean_input(text: str) -> str:
     text = _ANSI.sub(" ", unicodedata.normalize("NFC", text)).translate(_BIDI)
     text = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text)
     return " ".join(text.split())
-

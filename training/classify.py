@@ -32,7 +32,12 @@ log = logging.getLogger(__name__)
 # From-scratch BERT sizes for offline use (the KoBERT-base config is 768 × 12).
 SCRATCH_SIZES: dict[str, dict[str, Any]] = {
     "tiny": {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 128},
-    "compact": {"hidden_size": 192, "num_hidden_layers": 3, "num_attention_heads": 4, "intermediate_size": 768},
+    "compact": {
+        "hidden_size": 192,
+        "num_hidden_layers": 3,
+        "num_attention_heads": 4,
+        "intermediate_size": 768,
+    },
     "mini": {"hidden_size": 256, "num_hidden_layers": 4, "num_attention_heads": 4, "intermediate_size": 1024},
     "small": {
         "hidden_size": 512,

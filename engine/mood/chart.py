@@ -45,6 +45,7 @@ _SUN: Final = "#D0453A"
 
 _LEGEND_MAX_COLS: Final = 7
 
+
 def _label_step(n_days: int) -> int:
     # A "11/25 (수)" label needs about 140 px; 7 per row stays legible when a phone scales it down.
     return max(1, math.ceil(n_days / 7))
