@@ -367,6 +367,7 @@ async def test_429_retry_after_is_honoured_and_the_reply_still_arrives(
     assert reply.at - limited.at >= 1.0
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning:telegram")
 async def test_failures_are_logged_without_text_or_token_and_the_user_is_told(
     bot: TelegramRunner,
     server: FakeTelegramServer,
@@ -380,7 +381,9 @@ async def test_failures_are_logged_without_text_or_token_and_the_user_is_told(
     secret = "아무에게도 말 못 한 비밀 이야기"
 
     await grant_consent(server, engine, ALICE)
+    server.fail_once("sendMessage", retry_after=1)  # a 429 on the way, logged by the rate limiter
     await talk(server, ALICE, secret, replies_before=1)
+    assert [c for c in server.calls_to("sendMessage", ok_only=False) if c.status == 429]
     await server.queue_update(command_update(ALICE, "/export"))
     await server.wait_for("sendDocument", to(ALICE))
 
