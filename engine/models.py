@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from transformers.utils import logging as transformers_logging
+
 from engine.classifier import TextClassifier
 from engine.generation import DecodingConfig, GenerationRequest, ReplyGenerator
 from engine.intent import IntentResponder
@@ -42,6 +44,8 @@ class ModelSet:
     def load(self) -> dict[str, BatchFn]:
         """Runs on the worker thread, so the models (and any CUDA context) belong to it."""
         started = time.perf_counter()
+        # Serving prints no progress bars (they would land in the console chat and in bot logs).
+        transformers_logging.disable_progress_bar()
         device = resolve_device(self.config.device)
         # Precision is applied while loading, on this thread: start-up pays for int8, not the first person.
         emotion_precision = resolve_precision(self.config.emotion_precision, device)
