@@ -12,11 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.console import run_console
-from engine.client import InProcessEngine
-from engine.generation import DecodingConfig
-from engine.models import ModelConfig, ModelSet
-from engine.store import EmotionStore
 from engine.types import UserRef
+from tests.fakes.engine import make_engine
 
 LABELS = {"일상", "기쁨", "불안", "슬픔", "분노", "우울"}
 
@@ -36,17 +33,7 @@ def env_for(tmp_path: Path, emotion: Path | str, chat: Path | str | None) -> dic
 async def test_json_lines_contract_in_process(
     tiny_emotion_model: Path, tiny_chat_model: Path, sqlite_url: str
 ) -> None:
-    engine = InProcessEngine(
-        ModelSet(
-            ModelConfig(
-                str(tiny_emotion_model),
-                str(tiny_chat_model),
-                device="cpu",
-                decoding=DecodingConfig(max_new_tokens=8),
-            )
-        ),
-        EmotionStore(sqlite_url),
-    )
+    engine = make_engine(tiny_emotion_model, tiny_chat_model, sqlite_url)
     await engine.start()
     out = io.StringIO()
     try:

@@ -10,25 +10,10 @@ from pathlib import Path
 import pytest
 
 from engine.client import EngineClient, InProcessEngine
-from engine.conversation import ConversationPolicy
-from engine.generation import DecodingConfig
-from engine.models import ModelConfig, ModelSet
-from engine.store import EmotionStore
 from engine.types import IncomingMessage, ReplySource, UserRef
+from tests.fakes.engine import make_engine
 
 LABELS = {"일상", "기쁨", "불안", "슬픔", "분노", "우울"}
-
-
-def make_engine(emotion: Path, chat: Path | None, url: str, **policy: object) -> InProcessEngine:
-    models = ModelSet(
-        ModelConfig(
-            emotion=str(emotion),
-            reply=str(chat) if chat else None,
-            device="cpu",
-            decoding=DecodingConfig(max_new_tokens=8),
-        )
-    )
-    return InProcessEngine(models, EmotionStore(url), ConversationPolicy(**policy))  # type: ignore[arg-type]
 
 
 @pytest.fixture

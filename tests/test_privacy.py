@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from engine.client import InProcessEngine
-from engine.generation import DecodingConfig
 from engine.models import ModelConfig, ModelSet
 from engine.store import EmotionStore
 from engine.store.migrate import upgrade_async
 from engine.types import EmotionPrediction, IncomingMessage, UserRef
+from tests.fakes.engine import make_engine
 
 MARKER = "MARKER-7f3a9c"
 
@@ -50,17 +50,7 @@ async def test_forget_is_unrecoverable_in_the_sqlite_files(tmp_path: Path) -> No
 async def test_logs_never_contain_message_text(
     tiny_emotion_model: Path, tiny_chat_model: Path, sqlite_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine = InProcessEngine(
-        ModelSet(
-            ModelConfig(
-                str(tiny_emotion_model),
-                str(tiny_chat_model),
-                device="cpu",
-                decoding=DecodingConfig(max_new_tokens=4),
-            )
-        ),
-        EmotionStore(sqlite_url),
-    )
+    engine = make_engine(tiny_emotion_model, tiny_chat_model, sqlite_url)
     secret = "비밀스러운고민내용"
     user = UserRef("telegram", "1")
     with caplog.at_level(logging.DEBUG):
