@@ -1,8 +1,10 @@
 """Reply generation with a GPT-2-style causal LM in the seed's chat format (KoGPT2 by default).
 
-Format: ``<usr>`` question ``<unused1>`` ``<sys>`` answer ``</s>``. Decoding uses ``generate``
-with the KV cache (the seed re-ran the whole sequence for every token) plus sampling,
-repetition penalty and no-repeat n-grams (the seed looped on repeats).
+Format: ``<usr>`` question ``<unused1>`` ``<sys>`` answer ``</s>``. Decoding keeps a KV cache
+(the seed re-ran the whole sequence for every token) and uses sampling, a repetition penalty
+and no-repeat n-grams (the seed looped on repeats). GPT-2 checkpoints (KoGPT2) decode in
+:mod:`engine.gpt2_decoder`, a lean loop over the model's own layers; any other causal LM goes
+through transformers' ``generate`` with the same rules.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, PreTrainedModel, PreTrainedTokenizerBase
 
+from engine import gpt2_decoder
 from engine.errors import ModelLoadError
 from engine.loading import check_location, load_tokenizer, model_dtype
 from engine.quantize import apply_precision, load_dtype, precision_of, resolve_precision
+from engine.sampling import SamplingRules
 from engine.types import ChatTurn
 
 USR, SYS, SENT, EOS, PAD = "<usr>", "<sys>", "<unused1>", "</s>", "<pad>"
@@ -28,12 +32,24 @@ CHAT_TOKENS = (USR, SYS, SENT)
 class DecodingConfig:
     max_new_tokens: int = 32
     temperature: float = 0.8
+    top_k: int = 50
     top_p: float = 0.9
     repetition_penalty: float = 1.2
     no_repeat_ngram_size: int = 3
     do_sample: bool = True
     # The benchmark sets this to max_new_tokens so every timed reply has the same length.
     min_new_tokens: int = 0
+
+    @property
+    def rules(self) -> SamplingRules:
+        return SamplingRules(
+            temperature=self.temperature,
+            top_k=self.top_k,
+            top_p=self.top_p,
+            repetition_penalty=self.repetition_penalty,
+            no_repeat_ngram_size=self.no_repeat_ngram_size,
+            do_sample=self.do_sample,
+        )
 
 
 @dataclass(frozen=True)
@@ -69,7 +85,10 @@ class ReplyGenerator:
         tokenizer: PreTrainedTokenizerBase,
         device: torch.device,
         decoding: DecodingConfig | None = None,
+        *,
+        lean: bool = True,
     ) -> None:
+        """``lean=False`` keeps transformers' ``generate`` even for GPT-2 (the benchmark compares)."""
         self.model = model.to(device).eval()  # type: ignore[arg-type]
         self.tokenizer = tokenizer
         self.device = device
@@ -86,6 +105,7 @@ class ReplyGenerator:
         self.max_positions = int(getattr(model.config, "n_positions", 1024))
         # A checkpoint trained on multi-turn data says how many earlier turns it understands.
         self.context_turns = int(getattr(model.config, "maeum_context_turns", 0) or 0)
+        self.decoder = gpt2_decoder.GPT2Decoder(self.model) if lean and gpt2_decoder.supports(model) else None
 
     @classmethod
     def load(
@@ -94,6 +114,8 @@ class ReplyGenerator:
         device: torch.device,
         decoding: DecodingConfig | None = None,
         precision: str | None = None,
+        *,
+        lean: bool = True,
     ) -> ReplyGenerator:
         """``precision`` as for :meth:`TextClassifier.load`; None keeps the device's float default."""
         location = str(location)
@@ -105,7 +127,7 @@ class ReplyGenerator:
             model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype)
             if resolved:
                 apply_precision(model, resolved)
-            return cls(model, tokenizer, device, decoding)
+            return cls(model, tokenizer, device, decoding, lean=lean)
         except Exception as exc:
             raise ModelLoadError(
                 "reply", location, "MAEUM_REPLY_MODEL", "maeum train chat", type(exc).__name__
@@ -123,6 +145,31 @@ class ReplyGenerator:
     def generate(self, requests: Sequence[GenerationRequest]) -> list[str]:
         if not requests:
             return []
+        if self.decoder is not None:
+            return self._generate_lean(requests, self.decoder)
+        return self._generate_transformers(requests)
+
+    def _generate_lean(
+        self, requests: Sequence[GenerationRequest], decoder: gpt2_decoder.GPT2Decoder
+    ) -> list[str]:
+        cfg = self.decoding
+        budget = self.max_positions - cfg.max_new_tokens
+        encoded = self.tokenizer([self.build_prompt(r) for r in requests], add_special_tokens=False)
+        # Keep the end of over-long prompts (the question itself), not the start.
+        prompts = [list(ids)[-budget:] for ids in encoded["input_ids"]]
+        new_tokens = decoder.generate(
+            prompts,
+            max_new_tokens=cfg.max_new_tokens,
+            min_new_tokens=cfg.min_new_tokens,
+            rules=cfg.rules,
+            eos_id=self.eos_id,
+            pad_id=int(self.tokenizer.pad_token_id),
+            device=self.device,
+        )
+        texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=False)
+        return [clean_reply(t) for t in texts]
+
+    def _generate_transformers(self, requests: Sequence[GenerationRequest]) -> list[str]:
         cfg = self.decoding
         budget = self.max_positions - cfg.max_new_tokens
         batch = self.tokenizer(
@@ -134,7 +181,9 @@ class ReplyGenerator:
         # Keep the end of over-long prompts (the question itself), not the start.
         input_ids = batch["input_ids"][:, -budget:].to(self.device)
         attention = batch["attention_mask"][:, -budget:].to(self.device)
-        sampling = {"temperature": cfg.temperature, "top_p": cfg.top_p} if cfg.do_sample else {}
+        sampling = (
+            {"temperature": cfg.temperature, "top_k": cfg.top_k, "top_p": cfg.top_p} if cfg.do_sample else {}
+        )
         output = self.model.generate(
             input_ids=input_ids,
             attention_mask=attention,

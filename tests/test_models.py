@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
@@ -12,6 +11,7 @@ from engine.classifier import TextClassifier
 from engine.errors import ModelLoadError
 from engine.generation import DecodingConfig, GenerationRequest, ReplyGenerator, clean_reply, format_turn
 from engine.types import ChatTurn
+from tests.decoding_steps import step_lengths
 
 CPU = torch.device("cpu")
 GREEDY = DecodingConfig(max_new_tokens=12, do_sample=False, repetition_penalty=1.0, no_repeat_ngram_size=0)
@@ -67,31 +67,35 @@ def test_prompt_uses_the_seed_chat_format() -> None:
     assert format_turn("안녕", "반가워요") == "<usr>안녕<unused1><sys>반가워요</s>"
 
 
-def test_generation_uses_the_kv_cache(tiny_chat_model: Path) -> None:
-    generator = ReplyGenerator.load(tiny_chat_model, CPU, GREEDY)
-    lengths: list[int] = []
-
-    def record(_module: Any, _args: Any, kwargs: dict[str, Any]) -> None:
-        lengths.append(int(kwargs["input_ids"].shape[1]))
-
-    handle = generator.model.register_forward_pre_hook(record, with_kwargs=True)
-    try:
+@pytest.mark.parametrize("lean", [True, False], ids=["lean-gpt2", "transformers-generate"])
+def test_generation_uses_the_kv_cache(tiny_chat_model: Path, lean: bool) -> None:
+    generator = ReplyGenerator.load(tiny_chat_model, CPU, GREEDY, lean=lean)
+    assert (generator.decoder is not None) == lean
+    with step_lengths(generator.model) as lengths:
         generator.generate([GenerationRequest("내일 시험인데 너무 떨려")])
-    finally:
-        handle.remove()
     assert len(lengths) >= 2
     assert lengths[0] > 1 and all(n == 1 for n in lengths[1:]), lengths
 
 
-def test_new_tokens_are_capped(tiny_chat_model: Path) -> None:
-    generator = ReplyGenerator.load(tiny_chat_model, CPU, GREEDY)
-    calls: list[int] = []
-    handle = generator.model.register_forward_pre_hook(lambda *_: calls.append(1))
-    try:
+@pytest.mark.parametrize("lean", [True, False], ids=["lean-gpt2", "transformers-generate"])
+def test_new_tokens_are_capped(tiny_chat_model: Path, lean: bool) -> None:
+    never_stops = DecodingConfig(max_new_tokens=12, min_new_tokens=12, do_sample=False)
+    generator = ReplyGenerator.load(tiny_chat_model, CPU, never_stops, lean=lean)
+    with step_lengths(generator.model) as lengths:
         generator.generate([GenerationRequest("안녕")])
-    finally:
-        handle.remove()
-    assert len(calls) <= GREEDY.max_new_tokens
+    # The prompt, then one step per new token but the last (nothing reads its successor).
+    assert len(lengths) == never_stops.max_new_tokens
+
+
+def test_lean_and_transformers_decoding_give_the_same_reply(tiny_chat_model: Path) -> None:
+    decoding = DecodingConfig(
+        max_new_tokens=16, do_sample=False, repetition_penalty=1.3, no_repeat_ngram_size=2
+    )
+    lean = ReplyGenerator.load(tiny_chat_model, CPU, decoding)
+    stock = ReplyGenerator.load(tiny_chat_model, CPU, decoding, lean=False)
+    for text in ("안녕", "회사에서 발표를 망쳐서 속상해", "내일 시험인데 너무 떨려"):
+        request = [GenerationRequest(text)]
+        assert lean.generate(request) == stock.generate(request)
 
 
 def test_batched_generation_matches_one_at_a_time(tiny_chat_model: Path) -> None:

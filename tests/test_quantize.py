@@ -23,6 +23,7 @@ from engine.quantize import (
 )
 from engine.settings import Settings
 from tests.conftest import CORPUS
+from tests.decoding_steps import step_lengths
 
 CPU = torch.device("cpu")
 GREEDY = DecodingConfig(max_new_tokens=8, do_sample=False, repetition_penalty=1.0, no_repeat_ngram_size=0)
@@ -109,14 +110,8 @@ def test_int8_generator_logits_stay_close(tiny_chat_model: Path) -> None:
 def test_int8_generator_generates_with_the_kv_cache(tiny_chat_model: Path) -> None:
     generator = ReplyGenerator.load(tiny_chat_model, CPU, GREEDY, precision="int8")
     assert generator.precision == "int8"
-    lengths: list[int] = []
-    handle = generator.model.register_forward_pre_hook(
-        lambda _m, _a, kwargs: lengths.append(int(kwargs["input_ids"].shape[1])), with_kwargs=True
-    )
-    try:
+    with step_lengths(generator.model) as lengths:
         replies = generator.generate([GenerationRequest("안녕"), GenerationRequest("시험 망쳐서 속상해")])
-    finally:
-        handle.remove()
     assert len(replies) == 2 and all(isinstance(r, str) for r in replies)
     assert lengths[0] > 1 and all(n == 1 for n in lengths[1:])
 
@@ -124,13 +119,9 @@ def test_int8_generator_generates_with_the_kv_cache(tiny_chat_model: Path) -> No
 def test_min_new_tokens_fixes_the_reply_length(tiny_chat_model: Path) -> None:
     fixed = DecodingConfig(max_new_tokens=6, min_new_tokens=6)
     generator = ReplyGenerator.load(tiny_chat_model, CPU, fixed, precision="int8")
-    calls: list[int] = []
-    handle = generator.model.register_forward_pre_hook(lambda *_: calls.append(1))
-    try:
+    with step_lengths(generator.model) as lengths:
         generator.generate([GenerationRequest("안녕")])
-    finally:
-        handle.remove()
-    assert len(calls) == 6
+    assert len(lengths) == 6  # the prompt, then 5 single-token steps: 6 new tokens, never fewer
 
 
 def test_half_precision_path_loads(tiny_emotion_model: Path) -> None:
