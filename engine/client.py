@@ -113,7 +113,7 @@ class InProcessEngine:
         policy: ConversationPolicy | None = None,
         *,
         batch_size: int = 8,
-        batch_window_s: float = 0.005,
+        batch_window_s: float = 0.0,
         threads: int | None = None,
         migrate: bool = True,
         default_zone: ZoneInfo | None = None,

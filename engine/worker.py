@@ -1,8 +1,11 @@
 """One dedicated thread owns the models; async callers await results without blocking the loop.
 
-Requests that arrive together (within a short window) are run as one batch per kind, which is
-where the throughput under many users comes from. Shutdown answers what was already queued,
-rejects new work, and cancels whatever is still waiting after the timeout: nothing hangs.
+Requests that queue up while a batch runs are run together as the next batch, one per kind,
+which is where the throughput under many users comes from. An optional window makes the
+worker wait a little for companions before a batch; by default it does not wait (measured:
+the 5 ms window cost a lone message ~10 ms and gained no throughput, docs/performance.md).
+Shutdown answers what was already queued, rejects new work, and cancels whatever is still
+waiting after the timeout: nothing hangs.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ class InferenceWorker:
         loader: Loader,
         *,
         batch_size: int = 8,
-        batch_window_s: float = 0.005,
+        batch_window_s: float = 0.0,
         threads: int | None = None,
         name: str = "maeum-inference",
     ) -> None:

@@ -38,6 +38,32 @@ async def test_each_caller_gets_its_own_result_and_requests_are_batched() -> Non
     assert max(len(b) for b in batches) > 1 and all(len(b) <= 16 for b in batches)
 
 
+async def test_without_a_window_what_queues_during_a_batch_runs_as_the_next_batch() -> None:
+    batches: list[list[int]] = []
+    started, gate = threading.Event(), threading.Event()
+
+    def double(batch: list[int]) -> list[int]:
+        started.set()
+        gate.wait(5)
+        batches.append(list(batch))
+        return [x * 2 for x in batch]
+
+    worker = InferenceWorker(lambda: {"double": double}, batch_size=8, batch_window_s=0)
+    await worker.start()
+    try:
+        first = asyncio.ensure_future(worker.submit("double", 0))
+        assert await asyncio.to_thread(started.wait, 5)  # the first request runs, held at the gate
+        rest = [asyncio.ensure_future(worker.submit("double", i)) for i in range(1, 11)]
+        await asyncio.sleep(0)  # let every submit reach the queue
+        gate.set()
+        assert await asyncio.gather(first, *rest) == [i * 2 for i in range(11)]
+    finally:
+        await worker.stop()
+    # Nobody waited for a window: the first ran alone, the ten that queued meanwhile ran as
+    # one batch of eight (the cap) and one of two.
+    assert batches == [[0], list(range(1, 9)), [9, 10]]
+
+
 async def test_event_loop_stays_responsive_while_the_models_compute(tiny_emotion_model: Path) -> None:
     models = ModelSet(ModelConfig(emotion=str(tiny_emotion_model), reply=None, device="cpu", warmup=False))
     worker = InferenceWorker(models.load)
