@@ -272,7 +272,7 @@ class BenchOptions:
     emotion_precision: str = "auto"
     reply_precision: str = "auto"
     threads: int | None = None
-    batch_size: int = 8
+    batch_size: int = 16
     batch_window_ms: float = 0.0
     users: int = 32
     new_tokens: int = 32

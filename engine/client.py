@@ -112,7 +112,7 @@ class InProcessEngine:
         store: EmotionStore,
         policy: ConversationPolicy | None = None,
         *,
-        batch_size: int = 8,
+        batch_size: int = 16,
         batch_window_s: float = 0.0,
         threads: int | None = None,
         migrate: bool = True,

@@ -46,22 +46,13 @@ def int8_stack(
     batch, length, width = x.size(0), x.size(1), x.size(2)
     head_dim = width // heads
     end = start + length
-    scale = float(head_dim) ** -0.5
     for i in range(len(qkv)):
         h = F.layer_norm(x, [width], ln1_w[i], ln1_b[i], eps)
         q, k, v = torch.ops.quantized.linear_dynamic(h, qkv[i], True).split(width, dim=2)
         keys[i][:, :, start:end] = k.view(batch, length, heads, head_dim).transpose(1, 2)
         values[i][:, :, start:end] = v.view(batch, length, heads, head_dim).transpose(1, 2)
         q = q.view(batch, length, heads, head_dim).transpose(1, 2)
-        k_all = keys[i][:, :, :end]
-        v_all = values[i][:, :, :end]
-        if batch > 1 and length == 1:
-            scores = torch.matmul(q, k_all.transpose(-1, -2)) * scale
-            if mask is not None:
-                scores = scores + mask
-            a = torch.matmul(scores.softmax(dim=-1), v_all)
-        else:
-            a = F.scaled_dot_product_attention(q, k_all, v_all, attn_mask=mask)
+        a = F.scaled_dot_product_attention(q, keys[i][:, :, :end], values[i][:, :, :end], attn_mask=mask)
         a = a.transpose(1, 2).reshape(batch, length, width)
         x = x + torch.ops.quantized.linear_dynamic(a, proj[i], True)
         h = F.layer_norm(x, [width], ln2_w[i], ln2_b[i], eps)

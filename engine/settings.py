@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     empathy_first: bool = True
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int | None = Field(default=None, ge=1)
-    batch_size: int = Field(default=8, ge=1, le=256)
+    batch_size: int = Field(default=16, ge=1, le=256)
     batch_window_ms: float = Field(default=0.0, ge=0.0, le=1000.0)
     # auto: int8 on a CPU, bf16/fp16 on a GPU (see engine/quantize.py and docs/performance.md).
     emotion_precision: Precision = "auto"

@@ -59,7 +59,7 @@ class InferenceWorker:
         self,
         loader: Loader,
         *,
-        batch_size: int = 8,
+        batch_size: int = 16,
         batch_window_s: float = 0.0,
         threads: int | None = None,
         name: str = "maeum-inference",
