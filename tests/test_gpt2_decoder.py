@@ -171,3 +171,19 @@ def test_int8_models_run_the_scripted_stack_with_the_eager_results() -> None:
     assert scripted.generate(prompts, max_new_tokens=16, rules=rules, eos_id=EOS, pad_id=PAD) == (
         eager.generate(prompts, max_new_tokens=16, rules=rules, eos_id=EOS, pad_id=PAD)
     )
+
+
+def test_half_precision_models_decode_in_their_own_dtype() -> None:
+    # The GPU path (bf16/fp16 weights); bf16 also runs on a CPU, which is enough to check it.
+    model = _model().to(torch.bfloat16)
+    decoder = GPT2Decoder(model)
+    assert not decoder.scripted
+    rules = SamplingRules(do_sample=False, repetition_penalty=1.2, no_repeat_ngram_size=3)
+    prompts = _prompts(6, 3)
+    ids = torch.tensor(prompts[0])[None]
+    with torch.inference_mode():
+        expected = model(ids).logits[:, -1].float()
+    assert torch.allclose(decoder.logits(ids).float(), expected, atol=0.05)
+    together = decoder.generate(prompts, max_new_tokens=8, rules=rules, eos_id=EOS, pad_id=PAD)
+    assert len(together) == 3 and all(len(t) <= 8 for t in together)
+    assert together[0] == _hf_greedy(model, prompts[0], rules, 8)
