@@ -29,27 +29,12 @@ CHAT_TOKENS = (USR, SYS, SENT)
 
 
 @dataclass(frozen=True)
-class DecodingConfig:
+class DecodingConfig(SamplingRules):
+    """How a reply is decoded: the sampling rules plus its length."""
+
     max_new_tokens: int = 32
-    temperature: float = 0.8
-    top_k: int = 50
-    top_p: float = 0.9
-    repetition_penalty: float = 1.2
-    no_repeat_ngram_size: int = 3
-    do_sample: bool = True
     # The benchmark sets this to max_new_tokens so every timed reply has the same length.
     min_new_tokens: int = 0
-
-    @property
-    def rules(self) -> SamplingRules:
-        return SamplingRules(
-            temperature=self.temperature,
-            top_k=self.top_k,
-            top_p=self.top_p,
-            repetition_penalty=self.repetition_penalty,
-            no_repeat_ngram_size=self.no_repeat_ngram_size,
-            do_sample=self.do_sample,
-        )
 
 
 @dataclass(frozen=True)
@@ -161,7 +146,7 @@ class ReplyGenerator:
             prompts,
             max_new_tokens=cfg.max_new_tokens,
             min_new_tokens=cfg.min_new_tokens,
-            rules=cfg.rules,
+            rules=cfg,
             eos_id=self.eos_id,
             pad_id=int(self.tokenizer.pad_token_id),
             device=self.device,
