@@ -63,7 +63,8 @@ async def run_console(
         if interactive and not as_json:
             print("나 > ", end="", file=stdout, flush=True)
         line = await _readline(stdin)
-        if line is None or (interactive and line.strip() in ("/quit", "/exit")):
+        # /quit ends a piped session too: a script that says it means it, as a person typing would.
+        if line is None or line.strip() in ("/quit", "/exit"):
             break
         result = await engine.respond(IncomingMessage(user=user, text=line))
         print(result_json(result) if as_json else result_text(result), file=stdout, flush=True)

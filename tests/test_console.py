@@ -55,6 +55,23 @@ async def test_json_lines_contract_in_process(
     assert len(events["emotion_events"]) == 2
 
 
+async def test_quit_ends_the_session_and_is_not_a_message(
+    tiny_emotion_model: Path, tiny_chat_model: Path, sqlite_url: str
+) -> None:
+    engine = make_engine(tiny_emotion_model, tiny_chat_model, sqlite_url)
+    await engine.start()
+    out = io.StringIO()
+    try:
+        await run_console(
+            engine, "me", as_json=True, stdin=io.StringIO("안녕\n/quit\n그 뒤의 줄\n"), stdout=out
+        )
+        events = await engine.export(UserRef("console", "me"))
+    finally:
+        await engine.close()
+    assert len(out.getvalue().splitlines()) == 1
+    assert len(events["emotion_events"]) == 1
+
+
 def test_maeum_chat_json_command(tmp_path: Path, tiny_emotion_model: Path, tiny_chat_model: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "bot.cli", "chat", "--json"],
