@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,21 +31,28 @@ def env_for(tmp_path: Path, emotion: Path | str, chat: Path | str | None) -> dic
     return env
 
 
-async def test_json_lines_contract_in_process(
-    tiny_emotion_model: Path, tiny_chat_model: Path, sqlite_url: str
-) -> None:
-    engine = make_engine(tiny_emotion_model, tiny_chat_model, sqlite_url)
+async def console_json(
+    models: tuple[Path, Path], sqlite_url: str, stdin: str
+) -> tuple[int, str, dict[str, Any]]:
+    """Run the JSON console over ``stdin``: exit code, output, and what the store kept."""
+    engine = make_engine(*models, sqlite_url)
     await engine.start()
     out = io.StringIO()
     try:
-        code = await run_console(
-            engine, "me", as_json=True, stdin=io.StringIO("오늘 너무 우울해\n\n시험 망했어\n"), stdout=out
-        )
+        code = await run_console(engine, "me", as_json=True, stdin=io.StringIO(stdin), stdout=out)
         events = await engine.export(UserRef("console", "me"))
     finally:
         await engine.close()
+    return code, out.getvalue(), events
+
+
+async def test_json_lines_contract_in_process(
+    tiny_emotion_model: Path, tiny_chat_model: Path, sqlite_url: str
+) -> None:
+    models = (tiny_emotion_model, tiny_chat_model)
+    code, output, events = await console_json(models, sqlite_url, "오늘 너무 우울해\n\n시험 망했어\n")
     assert code == 0
-    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    lines = [json.loads(line) for line in output.splitlines()]
     assert len(lines) == 3  # one answer per input line, the empty one included
     for line in lines:
         assert set(line) >= {"emotion", "confidence", "reply", "source"}
@@ -58,17 +66,9 @@ async def test_json_lines_contract_in_process(
 async def test_quit_ends_the_session_and_is_not_a_message(
     tiny_emotion_model: Path, tiny_chat_model: Path, sqlite_url: str
 ) -> None:
-    engine = make_engine(tiny_emotion_model, tiny_chat_model, sqlite_url)
-    await engine.start()
-    out = io.StringIO()
-    try:
-        await run_console(
-            engine, "me", as_json=True, stdin=io.StringIO("안녕\n/quit\n그 뒤의 줄\n"), stdout=out
-        )
-        events = await engine.export(UserRef("console", "me"))
-    finally:
-        await engine.close()
-    assert len(out.getvalue().splitlines()) == 1
+    models = (tiny_emotion_model, tiny_chat_model)
+    _, output, events = await console_json(models, sqlite_url, "안녕\n/quit\n그 뒤의 줄\n")
+    assert len(output.splitlines()) == 1
     assert len(events["emotion_events"]) == 1
 
 
