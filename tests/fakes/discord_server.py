@@ -8,8 +8,6 @@ calls with :meth:`FakeDiscordServer.wait_for` (an asyncio condition with a bound
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import json
 import time
@@ -20,6 +18,8 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from tests.fakes.call_log import CallLog
 
 APP_ID = 880000000000000001
 BOT_USER_ID = 880000000000000002
@@ -100,12 +100,11 @@ def _json(data: Any, status: int = 200) -> web.Response:
 class FakeDiscordServer:
     def __init__(self, token: str) -> None:
         self.token = token
-        self.calls: list[Call] = []
+        self.log: CallLog[Call] = CallLog(lambda c: c.route)
         self.requested_urls: list[str] = []
         self.dm_channels: dict[int, str] = {}
         # Interaction token → channel id, so follow-ups are messages in the right channel.
         self._channels_by_token: dict[str, str] = {}
-        self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -137,6 +136,10 @@ class FakeDiscordServer:
 
     # Test controls -----------------------------------------------------------------------------
 
+    @property
+    def calls(self) -> list[Call]:
+        return self.log.calls
+
     def calls_to(self, route: str) -> list[Call]:
         return [c for c in self.calls if c.route == route]
 
@@ -151,20 +154,11 @@ class FakeDiscordServer:
         def matching() -> list[Call]:
             return [c for c in self.calls_to(route) if predicate is None or predicate(c)]
 
-        async with self._changed:
-            try:
-                await asyncio.wait_for(self._changed.wait_for(lambda: len(matching()) >= count), within)
-            except TimeoutError:
-                seen = [c.route for c in self.calls]
-                raise AssertionError(f"no {count}× {route} within {within}s; calls: {seen}") from None
-        return matching()
+        return await self.log.wait_for(matching, what=route, count=count, within=within)
 
     async def wait_idle(self, quiet_s: float = 0.3) -> None:
         """For asserting that nothing happens: a bounded quiet period with no new call at all."""
-        before = len(self.calls)
-        async with self._changed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait_for(lambda: len(self.calls) > before), quiet_s)
+        await self.log.wait_quiet(lambda: len(self.calls), quiet_s)
 
     def register_interaction(self, payload: dict[str, Any]) -> None:
         self._channels_by_token[payload["token"]] = payload["channel_id"]
@@ -221,9 +215,7 @@ class FakeDiscordServer:
         return _json({"message": "404: Not Found", "code": 0}, status=404)
 
     async def _record(self, call: Call) -> None:
-        async with self._changed:
-            self.calls.append(call)
-            self._changed.notify_all()
+        await self.log.record(call)
 
     def _message(
         self, channel_id: str, body: dict[str, Any] | None, files: list[UploadedFile]

@@ -20,6 +20,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.call_log import CallLog
+
 BOT_ID = 7000001
 BOT_USERNAME = "maeum_test_bot"
 TEXT_FIELDS = frozenset({"text", "caption", "secret_token", "url", "callback_query_id"})
@@ -65,7 +67,7 @@ class FakeTelegramServer:
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
         }
-        self.calls: list[Call] = []
+        self.log: CallLog[Call] = CallLog(lambda c: c.method)
         self.requested_urls: list[str] = []
         self.webhook_url: str | None = None
         self.webhook_secret: str | None = None
@@ -74,7 +76,6 @@ class FakeTelegramServer:
         self._message_ids = itertools.count(100)
         self._chats: dict[int, dict[str, Any]] = {}
         self._fail_once: dict[str, int] = {}
-        self._calls_changed = asyncio.Condition()
         self._updates_changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._closing = False
@@ -141,6 +142,10 @@ class FakeTelegramServer:
         ):
             return response.status
 
+    @property
+    def calls(self) -> list[Call]:
+        return self.log.calls
+
     def calls_to(self, method: str, *, ok_only: bool = True) -> list[Call]:
         return [
             c for c in self.calls if c.method.lower() == method.lower() and (c.status == 200 or not ok_only)
@@ -159,24 +164,12 @@ class FakeTelegramServer:
         def matching() -> list[Call]:
             return [c for c in self.calls_to(method) if predicate is None or predicate(c)]
 
-        async with self._calls_changed:
-            try:
-                await asyncio.wait_for(self._calls_changed.wait_for(lambda: len(matching()) >= count), within)
-            except TimeoutError:
-                seen = [c.method for c in self.calls]
-                raise AssertionError(f"no {count}× {method} within {within}s; calls: {seen}") from None
-        return matching()
+        return await self.log.wait_for(matching, what=method, count=count, within=within)
 
     async def wait_idle(self, method: str, *, quiet_s: float = 0.3) -> None:
         """For asserting that something does NOT happen: wait a bounded quiet period in which no
         new ``method`` call arrives (there is nothing to wait *for*, so a bound is all there is)."""
-        before = len(self.calls_to(method, ok_only=False))
-        async with self._calls_changed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._calls_changed.wait_for(lambda: len(self.calls_to(method, ok_only=False)) > before),
-                    quiet_s,
-                )
+        await self.log.wait_quiet(lambda: len(self.calls_to(method, ok_only=False)), quiet_s)
 
     # Wire --------------------------------------------------------------------------------------
 
@@ -230,9 +223,7 @@ class FakeTelegramServer:
         return web.json_response({"ok": True, "result": call.result})
 
     async def _record(self, call: Call) -> None:
-        async with self._calls_changed:
-            self.calls.append(call)
-            self._calls_changed.notify_all()
+        await self.log.record(call)
 
     def _remember_chats(self, update: dict[str, Any]) -> None:
         for key in ("message", "edited_message"):
