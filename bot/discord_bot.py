@@ -143,9 +143,15 @@ class MaeumCog(commands.Cog):
 
     async def _talk(self, ref: UserRef, text: str, update_id: str) -> tuple[list[str], bool]:
         """The reply pieces, and whether this is the first contact to ask for consent."""
-        status = await self.engine.user_status(ref)
+        # The engine answers first (its crisis check needs nothing that can fail); the consent
+        # lookup comes after, so a database outage cannot stand between a person and the card.
         result = await self.engine.respond(IncomingMessage(user=ref, text=text, update_id=update_id))
-        ask = status.consent is None and self.asked.first_time(ref.key)
+        try:
+            unset = (await self.engine.user_status(ref)).consent is None
+        except Exception as exc:  # the store is down: ask another time
+            log.warning("could not read consent: %s", type(exc).__name__)
+            unset = False
+        ask = unset and self.asked.first_time(ref.key)
         return split_message(result.reply, DISCORD_LIMIT), ask
 
     # Slash commands ----------------------------------------------------------------------------

@@ -360,7 +360,8 @@ class TelegramAdapter:
         if text is None:
             return
         ref = user_ref(sender.id)
-        status = await self.engine.user_status(ref)
+        # The engine answers first (its crisis check needs nothing that can fail); the consent
+        # lookup comes after, so a database outage cannot stand between a person and the card.
         async with chat_action(context.bot, message.chat, ChatAction.TYPING):
             result = await self.engine.respond(
                 IncomingMessage(user=ref, text=text, update_id=str(update.update_id))
@@ -368,8 +369,15 @@ class TelegramAdapter:
         await self._send_long(message, result.reply)
         # First contact: the answer comes first, then the question, once — in the private chat
         # only, since consent is between the person and the bot, not something a group sees.
-        if status.consent is None and _is_private(message.chat) and self.asked.first_time(ref.key):
+        if _is_private(message.chat) and await self._consent_unset(ref) and self.asked.first_time(ref.key):
             await self._ask_consent(message, sender.id)
+
+    async def _consent_unset(self, ref: UserRef) -> bool:
+        try:
+            return (await self.engine.user_status(ref)).consent is None
+        except Exception as exc:  # the store is down: ask another time
+            log.warning("could not read consent: %s", type(exc).__name__)
+            return False
 
     async def not_text(self, update: Update, context: Context) -> None:
         message = update.message

@@ -103,16 +103,18 @@ class ConversationService:
     async def handle(self, message: IncomingMessage) -> ConversationResult:
         now = message.received_at or self.clock()
         key = message.user.key
-        if await self._already_handled(message):
-            return ConversationResult(reply="", source=ReplySource.DUPLICATE)
         text = clean_input(message.text)
-        # Safety first, on the whole text, before any length rule, model or database; the card
-        # is returned at once and the (text-free) count is written in the background.
+        # Safety first, on the whole text, before the duplicate check, any length rule, model or
+        # database: nothing that can fail or wait comes before the card. The (text-free) count is
+        # written in the background; a redelivered crisis message gets the card again, which is
+        # the safe way to be wrong.
         crisis = assess(text)
         if crisis.is_crisis:
             self.tracker.mark(key, now)
             self._later(self._record_crisis(message, crisis.category, now))
             return ConversationResult(reply=CRISIS_CARD, source=ReplySource.CRISIS)
+        if await self._already_handled(message):
+            return ConversationResult(reply="", source=ReplySource.DUPLICATE)
         guard = self._guard(text, key)
         if guard is not None:
             self._later(self._mark_processed(message, now))

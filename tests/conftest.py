@@ -132,18 +132,20 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     _reset_postgres(url)
 
 
-def _reset_postgres(url: str) -> None:
-    import asyncio
-
+async def reset_postgres_async(url: str) -> None:
+    """Empty the database's public schema (for tests already inside an event loop)."""
     from sqlalchemy import text
 
     from engine.store.db import create_engine_for
 
-    async def reset() -> None:
-        engine = create_engine_for(url)
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-        await engine.dispose()
+    engine = create_engine_for(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
 
-    asyncio.run(reset())
+
+def _reset_postgres(url: str) -> None:
+    import asyncio
+
+    asyncio.run(reset_postgres_async(url))
