@@ -63,7 +63,7 @@ def _mood(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     import json
 
-    from engine.benchmark import BenchOptions, run_bench
+    from bench import BenchOptions, run_bench
 
     settings = _settings()
     use = args.use_settings

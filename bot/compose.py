@@ -6,11 +6,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.logs import configure_logging
-from engine.checkins import QuietHours
 from engine.client import InProcessEngine
 from engine.conversation import ConversationPolicy
-from engine.generation import DecodingConfig
-from engine.models import ModelConfig, ModelSet
+from engine.inference import DecodingConfig, ModelConfig, ModelSet
+from engine.mood import QuietHours
 from engine.settings import Settings
 from engine.store import EmotionStore
 

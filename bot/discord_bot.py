@@ -21,8 +21,8 @@ from discord.ext import commands
 from bot import texts
 from bot.common import MAX_WEEKS, AskedOnce, MoodResultLike, where
 from bot.split import DISCORD_LIMIT, split_message
-from engine.checkins import CheckinError
 from engine.client import EngineClient
+from engine.errors import CheckinError
 from engine.settings import Settings
 from engine.types import IncomingMessage, UserRef
 

@@ -46,8 +46,8 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot import texts
 from bot.common import MAX_WEEKS, AskedOnce, MoodResultLike, where
 from bot.split import TELEGRAM_LIMIT, split_message, utf16_len
-from engine.checkins import CheckinError
 from engine.client import EngineClient
+from engine.errors import CheckinError
 from engine.settings import Settings
 from engine.types import IncomingMessage, UserRef
 

@@ -12,23 +12,24 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.checkins import (
+from engine.conversation import ConversationPolicy, ConversationService
+from engine.errors import CheckinError
+from engine.inference import GenerationRequest, InferenceWorker, ModelSet
+from engine.mood import (
     Checkin,
-    CheckinError,
     CheckinScheduler,
+    MoodEvent,
+    MoodReport,
     QuietHours,
     Sender,
+    build_report,
     parse_time,
     parse_zone,
+    summarize,
 )
-from engine.conversation import ConversationPolicy, ConversationService
-from engine.generation import GenerationRequest
-from engine.models import ModelSet
-from engine.mood import MoodEvent, MoodReport, build_report, render_chart, summarize
 from engine.store import EmotionStore
 from engine.store.migrate import upgrade_async
 from engine.types import ConversationResult, EmotionPrediction, IncomingMessage, IntentPrediction, UserRef
-from engine.worker import InferenceWorker
 
 log = logging.getLogger(__name__)
 
@@ -249,5 +250,7 @@ class InProcessEngine:
         stored = await self.store.events(user, since=start_local, until=end_local)
         events = [MoodEvent(e.occurred_at, e.label, min(max(e.confidence, 0.0), 1.0)) for e in stored]
         report = build_report(events, zone, today, weeks)
+        from engine.mood import render_chart  # matplotlib: imported when the first chart is drawn
+
         chart = await asyncio.to_thread(render_chart, report)  # ~0.2 s of CPU: keep the loop free
         return MoodResult(summary=summarize(report), chart_png=chart, report=report)

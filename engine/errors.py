@@ -27,3 +27,8 @@ class EngineClosedError(MaeumError):
 
 class StoreUnavailableError(MaeumError):
     """The database could not be reached or stayed locked after retries."""
+
+
+class CheckinError(ValueError):
+    """A check-in or time-zone request that cannot be honoured; the message is for the person, in
+    Korean, and adapters show it as it is."""

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 BUNDLED_MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
-# Inference precision per model; engine/quantize.py applies it (kept here so settings stay torch-free).
+# Inference precision per model; engine/inference/quantize.py applies it (settings stay torch-free).
 Precision = Literal["auto", "fp32", "int8", "fp16", "bf16"]
 
 
@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     threads: int | None = Field(default=None, ge=1)
     batch_size: int = Field(default=16, ge=1, le=256)
     batch_window_ms: float = Field(default=0.0, ge=0.0, le=1000.0)
-    # auto: int8 on a CPU, bf16/fp16 on a GPU (see engine/quantize.py and docs/performance.md).
+    # auto: int8 on a CPU, bf16/fp16 on a GPU (see engine/inference/quantize.py and docs/performance.md).
     emotion_precision: Precision = "auto"
     reply_precision: Precision = "auto"
 
@@ -100,7 +100,8 @@ class Settings(BaseSettings):
     @field_validator("checkin_quiet_hours")
     @classmethod
     def _quiet_hours(cls, value: str) -> str:
-        from engine.checkins import CheckinError, QuietHours
+        from engine.errors import CheckinError
+        from engine.mood import QuietHours
 
         try:
             QuietHours.parse(value)

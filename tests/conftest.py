@@ -15,6 +15,7 @@ from training.tokenizers import train_chat_tokenizer, train_kobert_style_tokeniz
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+FIXTURES = REPO / "tests" / "fixtures"
 PRODUCT_LABELS = ["일상", "기쁨", "불안", "슬픔", "분노", "우울"]
 
 CORPUS = [

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.client import InProcessEngine
-from engine.models import ModelConfig, ModelSet
+from engine.inference.models import ModelConfig, ModelSet
 from engine.store import EmotionStore
 from engine.store.migrate import upgrade_async
 from engine.types import EmotionPrediction, IncomingMessage, UserRef

@@ -21,8 +21,15 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from engine.generation import CHAT_TOKENS, EOS, DecodingConfig, GenerationRequest, ReplyGenerator, format_turn
-from engine.loading import load_tokenizer
+from engine.inference import (
+    CHAT_TOKENS,
+    EOS,
+    DecodingConfig,
+    GenerationRequest,
+    ReplyGenerator,
+    format_turn,
+    load_tokenizer,
+)
 from training.common import TrainConfig, Trainer, set_seed, write_json
 from training.readers import QAPair
 from training.report import curves_png, model_card

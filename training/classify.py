@@ -20,8 +20,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from engine.classifier import TextClassifier
-from engine.loading import load_tokenizer
+from engine.inference import TextClassifier, load_tokenizer
 from training.baseline import TfidfBaseline
 from training.common import TrainConfig, Trainer, set_seed, write_json
 from training.readers import PRODUCT_LABELS, LabeledText

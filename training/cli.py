@@ -199,7 +199,7 @@ def _pretrain(args: argparse.Namespace) -> int:
 def _eval_emotion(args: argparse.Namespace) -> int:
     import torch
 
-    from engine.classifier import TextClassifier
+    from engine.inference import TextClassifier
     from training.baseline import TfidfBaseline
     from training.classify import evaluate_classifier, stratified_split
     from training.report import classification_metrics

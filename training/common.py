@@ -20,7 +20,7 @@ from torch import nn
 from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_cosine_schedule_with_warmup
 
-from engine.loading import resolve_device
+from engine.inference import resolve_device
 
 log = logging.getLogger(__name__)
 

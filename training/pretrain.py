@@ -24,7 +24,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from engine.loading import load_tokenizer
+from engine.inference import load_tokenizer
 from training.chat import SCRATCH_SIZES as GPT_SIZES
 from training.classify import SCRATCH_SIZES as BERT_SIZES
 from training.common import TrainConfig, Trainer, set_seed, write_json

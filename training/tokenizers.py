@@ -11,8 +11,7 @@ import sentencepiece as spm
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-from engine.generation import CHAT_TOKENS, EOS, PAD
-from engine.kobert_tokenizer import KoBERTTokenizer
+from engine.inference import CHAT_TOKENS, EOS, PAD, KoBERTTokenizer
 
 UNK = "<unk>"
 KOBERT_SPECIALS = ["[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]"]

@@ -26,9 +26,9 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from engine.fonts import RENDER_LOCK as _LOCK
-from engine.fonts import korean_font as _font
 from engine.mood.emotions import colours_for
+from engine.mood.fonts import RENDER_LOCK as _LOCK
+from engine.mood.fonts import korean_font as _font
 from engine.mood.korean import day_label, period_name
 from engine.mood.report import MoodReport
 

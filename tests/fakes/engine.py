@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.client import InProcessEngine
-from engine.conversation import ConversationPolicy
-from engine.generation import DecodingConfig
-from engine.models import ModelConfig, ModelSet
+from engine.conversation.service import ConversationPolicy
+from engine.inference.generation import DecodingConfig
+from engine.inference.models import ModelConfig, ModelSet
 from engine.store import EmotionStore
 
 

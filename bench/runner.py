@@ -1,0 +1,122 @@
+"""``maeum bench``: put the scenarios, the cold start and the quality check into one report."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+import torch
+
+from bench.checkpoints import build_random_emotion, build_random_reply
+from bench.cold_start import cold_start
+from bench.machine import LoadMeter, machine_info, on_fresh_thread
+from bench.options import BenchOptions
+from bench.quality import held_out, quality
+from bench.report import Report, Row, goals_for
+from bench.scenarios import Suite
+from engine.inference import (
+    resolve_device,
+)
+
+
+def run_bench(options: BenchOptions, work_dir: Path | None = None) -> Report:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # per-shard bars would bury the table
+    meter = LoadMeter()
+    if options.threads:
+        torch.set_num_threads(options.threads)
+    threads = torch.get_num_threads()
+    with tempfile.TemporaryDirectory(prefix="maeum-bench-") as tmp:
+        base = work_dir or Path(tmp)
+        weights = {"emotion": "random", "reply": "random"}
+        if options.emotion_model:
+            emotion_dir = Path(options.emotion_model).expanduser()
+            weights["emotion"] = emotion_dir.name
+        else:
+            emotion_dir = on_fresh_thread(build_random_emotion, base / "emotion-random", options.tiny)
+        if options.reply_model:
+            reply_dir = Path(options.reply_model).expanduser()
+            weights["reply"] = reply_dir.name
+        else:
+            reply_dir = on_fresh_thread(build_random_reply, base / "reply-random", options.tiny)
+
+        primary = resolve_device(options.device)
+        devices = [torch.device("cpu")]
+        if primary.type == "cuda":
+            devices = [primary] if options.device == "cuda" else [torch.device("cpu"), primary]
+        rows: list[Row] = []
+        for device in devices:
+            rows += asyncio.run(Suite(options, device, emotion_dir, reply_dir, weights).run())
+
+        cold = None
+        if options.cold_start:
+            cold = cold_start(options, primary.type, emotion_dir, reply_dir)
+            precision = "/".join(
+                sorted({str(v) for k, v in cold["describe"].items() if k.endswith("precision") and v})
+            )
+            rows.append(
+                Row(
+                    "start",
+                    "fresh process: import, load, quantize, warm-up",
+                    primary.type,
+                    precision,
+                    weights["emotion"] if weights["emotion"] == weights["reply"] else "mixed",
+                    cold["to_first_reply_s"] * 1000,
+                    None,
+                    1,
+                    note=(
+                        f"load {cold['load_s']:.1f} s (imports {cold['import_s']:.1f} s); "
+                        f"1st/2nd message {cold['first_message_ms']:.0f}/{cold['second_message_ms']:.0f} ms; "
+                        f"peak RSS {cold['peak_rss_mb']:.0f} MB, after load {cold['rss_mb']:.0f} MB"
+                        + (f", GPU peak {cold['gpu_peak_mb']:.0f} MB" if cold.get("gpu_peak_mb") else "")
+                    ),
+                    extra=cold,
+                )
+            )
+
+        q = None
+        if options.emotion_model or options.quality_data:
+            records, source = held_out(emotion_dir, options.quality_data)
+            if records:
+                q = on_fresh_thread(quality, emotion_dir, records, threads=options.threads)
+                rows.append(
+                    Row(
+                        "quality",
+                        "int8 vs fp32 emotion labels",
+                        "cpu",
+                        "int8",
+                        weights["emotion"],
+                        None,
+                        None,
+                        q["n"],
+                        note=(
+                            f"agree {q['agreement'] * 100:.1f}%; macro-F1 fp32 {q['macro_f1_fp32']:.3f}, "
+                            f"int8 {q['macro_f1_int8']:.3f} ({source})"
+                        ),
+                        extra=q,
+                    )
+                )
+    settings = {
+        "threads": threads,
+        "batch_size": options.batch_size,
+        "batch_window_ms": options.batch_window_ms,
+        "users": options.users,
+        "new_tokens": options.new_tokens,
+        "mode": "tiny" if options.tiny else ("quick" if options.quick else "full"),
+        "weights": "random (KoBERT-base / KoGPT2-small configs)"
+        if set(weights.values()) == {"random"} and not options.tiny
+        else (
+            "random (tiny test configs)"
+            if options.tiny
+            else f"emotion={weights['emotion']}, reply={weights['reply']}"
+        ),
+    }
+    return Report(
+        machine=machine_info(threads),
+        settings=settings,
+        rows=rows,
+        goals=goals_for(rows, cold, q, options.new_tokens),
+        other_cpu_share=meter.other_share(),
+    )

@@ -1,0 +1,135 @@
+"""`maeum bench` smoke runs on tiny configs: well-formed rows and goals, no timing assertions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import BenchOptions, Report, percentiles, run_bench
+from bench.baselines import seed_reply
+from bench.quality import quality
+from bot.cli import main
+from engine.inference.generation import DecodingConfig, ReplyGenerator
+
+ROW_KEYS = {
+    "group",
+    "path",
+    "device",
+    "precision",
+    "weights",
+    "median_ms",
+    "p95_ms",
+    "n",
+    "vs_seed",
+    "note",
+    "extra",
+    "machine",
+    "random_weights",
+}
+
+
+def _tiny(**kw: object) -> BenchOptions:
+    return BenchOptions(tiny=True, device="cpu", users=4, new_tokens=4, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return run_bench(_tiny())
+
+
+def test_rows_cover_every_comparison(report: Report) -> None:
+    groups = {r.group for r in report.rows}
+    assert {"emotion", "reply", "message", "users", "start"} <= groups
+    seeds = [r for r in report.rows if r.path.startswith("seed")]
+    assert {r.group for r in seeds} == {"emotion", "reply", "message"}
+    assert all(r.vs_seed == 1.0 for r in seeds)
+    engine = [r for r in report.rows if r.path.startswith("engine")]
+    assert engine and all(r.precision == "int8" for r in engine if r.group in ("emotion", "reply"))
+    for row in report.rows:
+        assert row.device == "cpu" and row.weights == "random" and row.n >= 1
+        if row.group != "quality":
+            assert row.median_ms is not None and row.median_ms > 0
+        if row.p95_ms is not None and row.median_ms is not None:
+            assert row.p95_ms >= row.median_ms
+        if row.group in ("emotion", "reply", "message"):
+            assert row.vs_seed is not None and row.vs_seed > 0
+
+
+def test_concurrency_and_start_rows_carry_their_numbers(report: Report) -> None:
+    crowd = next(r for r in report.rows if r.group == "users" and "at once" in r.path)
+    assert crowd.n == 4 and crowd.extra["vs_one_at_a_time"] > 0
+    start = next(r for r in report.rows if r.group == "start")
+    assert start.extra["peak_rss_mb"] > 0 and start.extra["to_first_reply_s"] > 0
+    assert start.extra["describe"]["reply_precision"] == "int8"
+    names = {g.name for g in report.goals}
+    assert any("p50" in n for n in names) and any("peak memory" in n for n in names)
+
+
+def test_json_and_table_are_well_formed(report: Report) -> None:
+    data = json.loads(json.dumps(report.to_json()))
+    assert data["machine"]["cores"] >= 1 and data["machine"]["threads"] >= 1
+    for row in data["rows"]:
+        assert set(row) == ROW_KEYS and row["random_weights"] is True and "CPU cores" in row["machine"]
+    table = report.table()
+    assert "median ms" in table and "goals:" in table and "seed: no KV cache" in table
+    markdown = report.markdown().splitlines()
+    assert markdown[0].startswith("| group |") and len(markdown) >= len(report.rows) + 2
+
+
+def test_cli_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "bench",
+            "--tiny",
+            "--json",
+            "--device",
+            "cpu",
+            "--users",
+            "2",
+            "--new-tokens",
+            "3",
+            "--no-cold-start",
+        ]
+    )
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["settings"]["mode"] == "tiny" and data["settings"]["users"] == 2
+    assert not any(r["group"] == "start" for r in data["rows"])
+
+
+def test_seed_reply_runs_the_whole_sequence_each_token(tiny_chat_model: Path) -> None:
+    import torch
+
+    generator = ReplyGenerator.load(tiny_chat_model, torch.device("cpu"), DecodingConfig(), precision="fp32")
+    lengths: list[int] = []
+    handle = generator.model.register_forward_pre_hook(
+        lambda _m, _a, kwargs: lengths.append(int(kwargs["input_ids"].shape[1])), with_kwargs=True
+    )
+    try:
+        tokens = seed_reply(generator, "안녕", 5)
+    finally:
+        handle.remove()
+    assert len(tokens) == 5
+    assert lengths == list(range(lengths[0], lengths[0] + 5))  # no cache: each pass sees everything
+
+
+def test_quality_compares_int8_with_fp32(tiny_emotion_model: Path, tmp_path: Path) -> None:
+    data = tmp_path / "held_out.jsonl"
+    rows = [
+        {"text": t, "label": label}
+        for t, label in [("오늘 너무 기뻐", "기쁨"), ("화가 나", "분노"), ("그냥 그래", "일상")]
+    ]
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows * 3), encoding="utf-8")
+    from training.cli import read_labeled
+
+    result = quality(tiny_emotion_model, read_labeled([str(data)], None))
+    assert result["n"] == 9
+    assert 0 <= result["agreement"] <= 1
+    assert 0 <= result["macro_f1_int8"] <= 1 and 0 <= result["macro_f1_fp32"] <= 1
+
+
+def test_percentiles() -> None:
+    median, p95 = percentiles([1.0, 2.0, 3.0, 4.0, 100.0])
+    assert median == 3.0 and 4.0 < p95 <= 100.0
