@@ -18,14 +18,14 @@ GREETING = (
 )
 
 
-def result_json(result: ConversationResult) -> str:
+def result_json(result: ConversationResult, stored: bool) -> str:
     return json.dumps(
         {
             "emotion": result.emotion,
             "confidence": None if result.confidence is None else round(result.confidence, 4),
             "reply": result.reply,
             "source": result.source.value,
-            "stored": result.stored,
+            "stored": stored,
             "intent": result.intent,
         },
         ensure_ascii=False,
@@ -67,5 +67,6 @@ async def run_console(
         if line is None or line.strip() in ("/quit", "/exit"):
             break
         result = await engine.respond(IncomingMessage(user=user, text=line))
-        print(result_json(result) if as_json else result_text(result), file=stdout, flush=True)
+        stored = await engine.acknowledge(result.receipt) if result.receipt is not None else False
+        print(result_json(result, stored) if as_json else result_text(result), file=stdout, flush=True)
     return 0

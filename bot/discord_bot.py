@@ -7,24 +7,29 @@ argument can choose whose history is read, exported or deleted.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import io
 import json
 import logging
 import re
 import sys
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import texts
 from bot.common import MAX_WEEKS, AskedOnce, MoodResultLike, where
+from bot.delivery import Undelivered, deliver
 from bot.split import DISCORD_LIMIT, split_message
 from engine.client import EngineClient
 from engine.errors import CheckinError
 from engine.settings import Settings
-from engine.types import IncomingMessage, UserRef
+from engine.types import ConversationResult, IncomingMessage, MessageKind, Receipt, ReplySource, UserRef
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +37,11 @@ PLATFORM = "discord"
 EMBED_DESCRIPTION_LIMIT = 4096
 FORGET_TIMEOUT_S = 120.0
 MOOD_COLOUR = discord.Colour.from_rgb(0x7A, 0x9E, 0xC8)
+
+
+def retryable(exc: BaseException) -> bool:
+    """Connection errors and 5xx left after discord.py's own retries; never a 4xx."""
+    return isinstance(exc, (aiohttp.ClientError, OSError, asyncio.TimeoutError, discord.DiscordServerError))
 
 
 def user_ref(user: discord.abc.Snowflake) -> UserRef:
@@ -141,18 +151,66 @@ class MaeumCog(commands.Cog):
     def consent_prompt(self) -> str:
         return texts.consent_prompt(self.bot.retention_days)
 
-    async def _talk(self, ref: UserRef, text: str, update_id: str) -> tuple[list[str], bool]:
-        """The reply pieces, and whether this is the first contact to ask for consent."""
+    async def _respond(self, message: IncomingMessage) -> tuple[ConversationResult, bool]:
+        """The engine's answer, and whether this is the first contact to ask for consent."""
         # The engine answers first (its crisis check needs nothing that can fail); the consent
         # lookup comes after, so a database outage cannot stand between a person and the card.
-        result = await self.engine.respond(IncomingMessage(user=ref, text=text, update_id=update_id))
+        result = await self.engine.respond(message)
+        if not result.reply or result.source is ReplySource.CRISIS:
+            return result, False
         try:
-            unset = (await self.engine.user_status(ref)).consent is None
+            unset = (await self.engine.user_status(message.user)).consent is None
         except Exception as exc:  # the store is down: ask another time
             log.warning("could not read consent: %s", type(exc).__name__)
             unset = False
-        ask = unset and self.asked.first_time(ref.key)
-        return split_message(result.reply, DISCORD_LIMIT), ask
+        return result, unset and self.asked.first_time(message.user.key)
+
+    async def _send(self, send: Callable[[], Awaitable[Any]], *, crisis: bool) -> bool:
+        try:
+            await deliver(send, retryable=retryable, crisis=crisis, what="crisis card" if crisis else "reply")
+        except Undelivered:
+            return False
+        return True
+
+    async def _acknowledge(self, receipt: Receipt | None) -> None:
+        if receipt is None:
+            return
+        try:
+            await self.engine.acknowledge(receipt)
+        except Exception as exc:  # the reply is out; the history misses one point
+            log.error("could not record a handled message: %s", type(exc).__name__)
+
+    def _incoming(self, message: discord.Message, text: str, *, kind: MessageKind) -> IncomingMessage:
+        quoted: list[str] = []
+        forwarded = False
+        for snapshot in getattr(message, "message_snapshots", None) or []:  # a forwarded message
+            if snapshot.content:
+                quoted.append(snapshot.content)
+                forwarded = True
+        reference = message.reference.resolved if message.reference is not None else None
+        me = self.bot.user
+        if isinstance(reference, discord.Message) and (me is None or reference.author.id != me.id):
+            if reference.content:
+                quoted.append(reference.content)
+        if forwarded and not text.strip():  # only the forward itself: its words are the message
+            return IncomingMessage(
+                user=user_ref(message.author),
+                text=" ".join(quoted),
+                update_id=self._update_key(message.id),
+                forwarded=True,
+                kind=kind,
+            )
+        return IncomingMessage(
+            user=user_ref(message.author),
+            text=text,
+            update_id=self._update_key(message.id),
+            quoted=tuple(quoted),
+            kind=kind,
+        )
+
+    def _update_key(self, snowflake: int) -> str:
+        # One database may serve several bots: the dedupe id carries this bot's identity.
+        return f"{self.bot.application_id or 0}:{snowflake}"
 
     # Slash commands ----------------------------------------------------------------------------
 
@@ -164,9 +222,16 @@ class MaeumCog(commands.Cog):
         # In a server only the person sees the exchange: it is their feelings, not the channel's.
         private = interaction.guild_id is not None
         await interaction.response.defer(thinking=True, ephemeral=private)  # models: the 3-second rule
-        pieces, ask = await self._talk(user_ref(interaction.user), message, str(interaction.id))
-        for piece in pieces:
-            await interaction.followup.send(piece, ephemeral=private)
+        incoming = IncomingMessage(
+            user=user_ref(interaction.user), text=message, update_id=self._update_key(interaction.id)
+        )
+        result, ask = await self._respond(incoming)
+        crisis = result.source is ReplySource.CRISIS
+        for piece in split_message(result.reply, DISCORD_LIMIT) if result.reply else []:
+            send = functools.partial(interaction.followup.send, piece, ephemeral=private)
+            if not await self._send(send, crisis=crisis):
+                return
+        await self._acknowledge(result.receipt)
         if ask:
             view = ConsentView(self.engine)
             await interaction.followup.send(self.consent_prompt(), view=view, ephemeral=True)
@@ -182,8 +247,8 @@ class MaeumCog(commands.Cog):
             await interaction.followup.send(texts.MOOD_NOT_READY, ephemeral=True)
             return
         ref = user_ref(interaction.user)
-        if (await self.engine.user_status(ref)).consent is False:
-            await interaction.followup.send(texts.MOOD_NO_CONSENT, ephemeral=True)
+        if (await self.engine.user_status(ref)).consent is not True:
+            await interaction.followup.send(texts.DISCORD_MOOD_NO_CONSENT, ephemeral=True)
             return
         result: MoodResultLike = await mood(ref, weeks=weeks)
         embed = discord.Embed(description=result.summary[:EMBED_DESCRIPTION_LIMIT], colour=MOOD_COLOUR)
@@ -225,6 +290,15 @@ class MaeumCog(commands.Cog):
             answer = str(exc)
         await interaction.response.send_message(answer, ephemeral=True)
 
+    @app_commands.command(name="consent", description=texts.DISCORD_CONSENT_DESCRIPTION)
+    async def consent(self, interaction: discord.Interaction[Any]) -> None:
+        """Say yes or no again at any time (the first prompt only comes once)."""
+        status = await self.engine.user_status(user_ref(interaction.user))
+        current = texts.CONSENT_NOW_YES if status.consent else texts.CONSENT_NOW_NO
+        await interaction.response.send_message(
+            f"{current}\n\n{self.consent_prompt()}", view=ConsentView(self.engine), ephemeral=True
+        )
+
     @app_commands.command(name="help", description=texts.DISCORD_HELP_DESCRIPTION)
     async def help(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.send_message(texts.DISCORD_HELP, ephemeral=True)
@@ -250,31 +324,77 @@ class MaeumCog(commands.Cog):
         text = self._addressed_text(message)
         if text is None:
             return
-        in_dm = isinstance(message.channel, discord.DMChannel)
+        incoming = self._incoming(message, text, kind=MessageKind.MESSAGE)
         try:
-            if not text.strip() and (message.attachments or message.stickers):
+            if not incoming.text.strip() and (message.attachments or message.stickers):
                 await message.channel.send(texts.NOT_TEXT)
                 return
-            ref = user_ref(message.author)
-            async with message.channel.typing():
-                pieces, ask = await self._talk(ref, text, str(message.id))
-            for piece in pieces:
-                if in_dm:
-                    await message.channel.send(piece)
-                else:
-                    await message.reply(piece, mention_author=False)
+            try:
+                async with message.channel.typing():
+                    result, ask = await self._respond(incoming)
+            except Exception as exc:  # no reply went out: saying so is true
+                log.error("discord message failed: %s at %s", type(exc).__name__, where(exc))
+                await self._send(
+                    functools.partial(message.channel.send, texts.SOMETHING_WENT_WRONG), crisis=False
+                )
+                return
+            await self._deliver_to_channel(message, result)
             if ask:
                 # In a server the question goes to a DM: consent is between the person and the bot.
+                in_dm = isinstance(message.channel, discord.DMChannel)
                 target = message.channel if in_dm else message.author
                 await target.send(self.consent_prompt(), view=ConsentView(self.engine))
         except discord.Forbidden as exc:  # DMs closed, or no permission to write here
             log.info("discord: could not write to the channel: %s", type(exc).__name__)
         except Exception as exc:
             log.error("discord message failed: %s at %s", type(exc).__name__, where(exc))
-            try:
-                await message.channel.send(texts.SOMETHING_WENT_WRONG)
-            except Exception as inner:  # the connection itself may be what failed
-                log.warning("could not tell the user about the failure: %s", type(inner).__name__)
+
+    @commands.Cog.listener()
+    async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:
+        """An edit is read for a crisis; in a DM the person hears that edits aren't re-read."""
+        if after.author.bot or before.content == after.content:
+            return
+        text = self._addressed_text(after)
+        if text is None:
+            return
+        try:
+            result, _ = await self._respond(self._incoming(after, text, kind=MessageKind.EDIT))
+            if result.source is ReplySource.CRISIS:
+                await self._deliver_to_channel(after, result)
+            elif isinstance(after.channel, discord.DMChannel):
+                await after.channel.send(texts.EDITED)
+                await self._acknowledge(result.receipt)
+        except Exception as exc:
+            log.error("discord edit failed: %s at %s", type(exc).__name__, where(exc))
+
+    async def _deliver_to_channel(self, message: discord.Message, result: ConversationResult) -> None:
+        in_dm = isinstance(message.channel, discord.DMChannel)
+        crisis = result.source is ReplySource.CRISIS
+        if crisis and not in_dm:
+            await self._crisis_in_server(message, result.reply)
+            await self._acknowledge(result.receipt)
+            return
+        for piece in split_message(result.reply, DISCORD_LIMIT) if result.reply else []:
+            if in_dm:
+                send = functools.partial(message.channel.send, piece)
+            else:
+                send = functools.partial(message.reply, piece, mention_author=False)
+            if not await self._send(send, crisis=crisis):
+                return  # not recorded as handled; never followed by an error text
+        await self._acknowledge(result.receipt)
+
+    async def _crisis_in_server(self, message: discord.Message, card: str) -> None:
+        """The card goes to a DM; the channel sees one short line with the emergency numbers. If
+        the DM is closed, the card itself is posted: safety first."""
+        try:
+            await deliver(
+                lambda: message.author.send(card), retryable=retryable, crisis=True, what="crisis card"
+            )
+            line = texts.DISCORD_CRISIS_SENT
+        except (discord.Forbidden, discord.HTTPException, Undelivered):
+            line = card
+        for piece in split_message(line, DISCORD_LIMIT):
+            await self._send(functools.partial(message.reply, piece, mention_author=False), crisis=True)
 
 
 class MaeumDiscordBot(commands.Bot):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -28,7 +29,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -45,11 +46,13 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import texts
 from bot.common import MAX_WEEKS, AskedOnce, MoodResultLike, where
+from bot.delivery import Undelivered, deliver
 from bot.split import TELEGRAM_LIMIT, split_message, utf16_len
+from bot.telegram_updates import Dispatcher, InboxPoller, WebhookServer
 from engine.client import EngineClient
 from engine.errors import CheckinError
 from engine.settings import Settings
-from engine.types import IncomingMessage, UserRef
+from engine.types import IncomingMessage, MessageKind, Receipt, ReplySource, UserRef
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,7 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 CONSENT_DATA = re.compile(r"^consent:(yes|no):(\d+)$")
 FORGET_DATA = re.compile(r"^forget:(yes|no):(\d+)$")
 TYPING_REFRESH_S = 4.5  # Telegram shows a chat action for about 5 seconds
+CARE_START = "care"  # /start care: the deep link under a crisis reply in a group
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -81,10 +85,16 @@ def parse_weeks(args: Sequence[str]) -> int | None:
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
     """Different people's updates run concurrently (so the engine can batch their model calls);
-    one person's updates run in order (so replies and conversation context keep their order)."""
+    one person's updates run in order (so replies and conversation context keep their order).
 
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
-        super().__init__(max_concurrent_updates)
+    The person's own lock comes first, then one of ``slots`` concurrency slots: a backlog waits on
+    its owner's lock holding no slot, so one person's flood can never fill the slots everyone else
+    needs. (PTB's own semaphore is taken before ``do_process_update``, so it is set out of the way.)
+    """
+
+    def __init__(self, slots: int = 64) -> None:
+        super().__init__(max_concurrent_updates=1 << 20)
+        self._slots = asyncio.Semaphore(slots)
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
 
     @staticmethod
@@ -99,12 +109,13 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = self._key(update)
         if key is None:
-            await coroutine
+            async with self._slots:
+                await coroutine
             return
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
         try:
-            async with lock:
+            async with lock, self._slots:
                 await coroutine
         finally:
             lock, users = self._locks[key]
@@ -143,6 +154,30 @@ async def chat_action(bot: ExtBot[None], chat: Chat, action: str) -> AsyncIterat
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def retryable(exc: BaseException) -> bool:
+    """Network errors and 5xx (PTB raises both as NetworkError) are worth another try; a 400
+    (BadRequest, also a NetworkError subclass) or a 403 is not. 429s are the rate limiter's."""
+    return isinstance(exc, (NetworkError, OSError)) and not isinstance(exc, BadRequest)
+
+
+def update_key(bot: ExtBot[None], update: Update) -> str:
+    """The dedupe id: Telegram's update ids count per bot, so two bots on one database (or a new
+    token) must not mistake each other's updates for duplicates."""
+    return f"{bot.id}:{update.update_id}"
+
+
+def quoted_texts(message: Message, bot: ExtBot[None]) -> tuple[str, ...]:
+    """Words the person passed on with their message: a quoted part, the message they reply to
+    (unless it is the bot's own), a forwarded story's text. Read for a crisis, not answered."""
+    parts: list[str] = []
+    if message.quote is not None and message.quote.text:
+        parts.append(message.quote.text)
+    replied = message.reply_to_message
+    if replied is not None and (replied.from_user is None or replied.from_user.id != bot.id):
+        parts.append(replied.text or replied.caption or "")
+    return tuple(p for p in parts if p)
 
 
 def _buttons(prefix: str, yes: str, no: str, owner: int) -> InlineKeyboardMarkup:
@@ -193,6 +228,7 @@ class TelegramAdapter:
         self.engine.register_checkin_sender(PLATFORM, send_checkin)
         app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, self.unknown_command))
         app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self.text))
+        app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.CAPTION, self.caption))
         app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, self.edited))
         # Anything else a person sends (stickers, photos, voice, files…), but not service messages
         # such as "X joined the group".
@@ -241,10 +277,29 @@ class TelegramAdapter:
         await message.reply_text(texts.PRIVATE_ONLY)
         return False
 
-    async def _send_long(self, message: Message, text: str) -> None:
+    async def _send_long(self, message: Message, text: str, *, crisis: bool = False) -> bool:
+        """Send ``text`` (in pieces if long), retrying network errors; False if it did not go out.
+        Never followed by an error text: the reply may have arrived with only its answer lost."""
         quote = not _is_private(message.chat)
-        for piece in split_message(text, TELEGRAM_LIMIT):
-            await message.reply_text(piece, do_quote=quote)
+        try:
+            for piece in split_message(text, TELEGRAM_LIMIT):
+                await deliver(
+                    functools.partial(message.reply_text, piece, do_quote=quote),
+                    retryable=retryable,
+                    crisis=crisis,
+                    what="crisis card" if crisis else "reply",
+                )
+        except Undelivered:
+            return False
+        return True
+
+    async def _acknowledge(self, receipt: Receipt | None) -> None:
+        if receipt is None:
+            return
+        try:
+            await self.engine.acknowledge(receipt)
+        except Exception as exc:  # the reply is out; the history misses one point
+            log.error("could not record a handled update: %s", type(exc).__name__)
 
     async def _ask_consent(self, message: Message, owner: int) -> None:
         await message.reply_text(
@@ -259,6 +314,10 @@ class TelegramAdapter:
             return
         if not _is_private(message.chat):
             await message.reply_text(texts.GROUP_START)
+            return
+        if context.args == [CARE_START]:  # from the button under a group crisis reply
+            card = await self.engine.referral(user_ref(sender.id))
+            await self._send_long(message, card.reply, crisis=True)
             return
         self.asked.first_time(user_ref(sender.id).key)
         await message.reply_text(
@@ -359,18 +418,85 @@ class TelegramAdapter:
         text = self._addressed_text(message, context.bot)
         if text is None:
             return
-        ref = user_ref(sender.id)
+        await self._converse(update, context, message, sender.id, text)
+
+    async def caption(self, update: Update, context: Context) -> None:
+        """A photo, video or file with words under it: the words are the message."""
+        message, sender = update.message, update.effective_user
+        if message is None or sender is None:
+            return
+        if not _is_private(message.chat) and not self._replies_to_bot(message, context.bot):
+            return
+        await self._converse(update, context, message, sender.id, message.caption or "")
+
+    async def _converse(
+        self, update: Update, context: Context, message: Message, sender_id: int, text: str
+    ) -> None:
+        ref = user_ref(sender_id)
+        incoming = IncomingMessage(
+            user=ref,
+            text=text,
+            update_id=update_key(context.bot, update),
+            quoted=quoted_texts(message, context.bot),
+            forwarded=message.forward_origin is not None,
+        )
         # The engine answers first (its crisis check needs nothing that can fail); the consent
         # lookup comes after, so a database outage cannot stand between a person and the card.
         async with chat_action(context.bot, message.chat, ChatAction.TYPING):
-            result = await self.engine.respond(
-                IncomingMessage(user=ref, text=text, update_id=str(update.update_id))
+            result = await self.engine.respond(incoming)
+        if result.source is ReplySource.CRISIS and not _is_private(message.chat):
+            await self._crisis_in_group(context, message, sender_id, result.reply)
+            await self._acknowledge(result.receipt)
+            return
+        if result.reply:  # nothing at all for a duplicate or a notice already given
+            delivered = await self._send_long(
+                message, result.reply, crisis=result.source is ReplySource.CRISIS
             )
-        await self._send_long(message, result.reply)
+            if not delivered:
+                return  # not recorded as handled: a redelivery gets answered
+        await self._acknowledge(result.receipt)
         # First contact: the answer comes first, then the question, once — in the private chat
         # only, since consent is between the person and the bot, not something a group sees.
-        if _is_private(message.chat) and await self._consent_unset(ref) and self.asked.first_time(ref.key):
-            await self._ask_consent(message, sender.id)
+        if (
+            result.reply
+            and _is_private(message.chat)
+            and await self._consent_unset(ref)
+            and self.asked.first_time(ref.key)
+        ):
+            await self._ask_consent(message, sender_id)
+
+    async def _crisis_in_group(self, context: Context, message: Message, sender_id: int, card: str) -> None:
+        """In a group the card goes to the person privately; the group sees one short, kind line
+        with the emergency numbers and a button that opens the private chat (where /start care
+        shows the card if the bot could not write first)."""
+        privately = True
+        try:
+            await deliver(
+                lambda: context.bot.send_message(chat_id=sender_id, text=card),
+                retryable=retryable,
+                crisis=True,
+                what="crisis card",
+            )
+        except (Forbidden, BadRequest, Undelivered):  # they never started a private chat with the bot
+            privately = False
+        line = texts.GROUP_CRISIS_SENT if privately else texts.GROUP_CRISIS_OPEN
+        button = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        texts.GROUP_CRISIS_BUTTON,
+                        url=f"https://t.me/{context.bot.username}?start={CARE_START}",
+                    )
+                ]
+            ]
+        )
+        with contextlib.suppress(Undelivered):
+            await deliver(
+                lambda: message.reply_text(line, reply_markup=button, do_quote=True),
+                retryable=retryable,
+                crisis=True,
+                what="crisis line",
+            )
 
     async def _consent_unset(self, ref: UserRef) -> bool:
         try:
@@ -388,9 +514,34 @@ class TelegramAdapter:
         await message.reply_text(texts.NOT_TEXT, do_quote=not _is_private(message.chat))
 
     async def edited(self, update: Update, context: Context) -> None:
-        message = update.edited_message
-        if message is not None and _is_private(message.chat):
+        """An edit is read for a crisis ("사실 죽고 싶어" typed over an earlier message) but not
+        answered again as a conversation."""
+        message, sender = update.edited_message, update.effective_user
+        if message is None or sender is None:
+            return
+        words = message.text or message.caption or ""
+        if not _is_private(message.chat):
+            addressed = self._addressed_text(message, context.bot)
+            if addressed is None:
+                return
+            words = addressed
+        result = await self.engine.respond(
+            IncomingMessage(
+                user=user_ref(sender.id),
+                text=words,
+                update_id=update_key(context.bot, update),
+                quoted=quoted_texts(message, context.bot),
+                kind=MessageKind.EDIT,
+            )
+        )
+        if result.source is ReplySource.CRISIS:
+            if _is_private(message.chat):
+                await self._send_long(message, result.reply, crisis=True)
+            else:
+                await self._crisis_in_group(context, message, sender.id, result.reply)
+        elif _is_private(message.chat):
             await message.reply_text(texts.EDITED)
+        await self._acknowledge(result.receipt)
 
     # Buttons -----------------------------------------------------------------------------------
 
@@ -482,14 +633,15 @@ def build_application(
         builder = builder.request(request)
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
-    app = builder.build()
+    app = builder.updater(None).build()  # bot/telegram_updates.py fetches the updates
     TelegramAdapter(engine, settings.retention_days).register(app)
     return app
 
 
 class TelegramRunner:
     """Starts and stops one Application inside an already running event loop, so Telegram can
-    share a process (and an engine) with Discord; long polling, or a webhook when configured."""
+    share a process (and an engine) with Discord; long polling through the inbox, or a webhook when
+    configured (see bot/telegram_updates.py for why neither loses an update)."""
 
     def __init__(self, engine: EngineClient, settings: Settings, *, poll_timeout: float = 10.0) -> None:
         # Our own HTTP clients (PTB's default pool sizes), so they can be closed even when start
@@ -498,9 +650,13 @@ class TelegramRunner:
         self.app = build_application(
             engine, settings, request=self._requests[0], updates_request=self._requests[1]
         )
+        self.engine = engine
         self.settings = settings
         self.poll_timeout = poll_timeout
         self.webhook_secret: str | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.poller: InboxPoller | None = None
+        self.server: WebhookServer | None = None
 
     @property
     def webhook(self) -> bool:
@@ -510,21 +666,18 @@ class TelegramRunner:
         await self.app.initialize()
         await _set_commands(self.app)  # post_init only runs under run_polling(), which owns the loop
         await self.app.start()
-        updater = self.app.updater
-        if updater is None:
-            raise RuntimeError("the Telegram application has no updater")
+        self.dispatcher = Dispatcher(self.app, self.engine, channel=f"{PLATFORM}:{self.app.bot.id}")
         url = self.settings.telegram_webhook_url
         if url:
             secret = self.settings.telegram_webhook_secret
             # Without a configured secret, a fresh random one per start: setWebhook tells Telegram.
             self.webhook_secret = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
-            await updater.start_webhook(
-                listen=self.settings.telegram_webhook_listen,
-                port=self.settings.telegram_webhook_port,
-                url_path=urlsplit(url).path.strip("/"),
-                webhook_url=url,
-                secret_token=self.webhook_secret,
-                allowed_updates=ALLOWED_UPDATES,
+            self.server = WebhookServer(
+                self.app, self.dispatcher, path=urlsplit(url).path.strip("/"), secret=self.webhook_secret
+            )
+            self.server.listen(self.settings.telegram_webhook_listen, self.settings.telegram_webhook_port)
+            await self.app.bot.set_webhook(
+                url=url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES
             )
             log.info(
                 "telegram: webhook server on %s:%s",
@@ -532,13 +685,23 @@ class TelegramRunner:
                 self.settings.telegram_webhook_port,
             )
         else:
-            await updater.start_polling(timeout=int(self.poll_timeout), allowed_updates=ALLOWED_UPDATES)
+            self.poller = InboxPoller(
+                self.app,
+                self.engine,
+                self.dispatcher,
+                timeout_s=int(self.poll_timeout),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            await self.poller.start()
             log.info("telegram: long polling")
 
     async def stop(self) -> None:
-        updater = self.app.updater
-        if updater is not None and updater.running:
-            await updater.stop()
+        if self.poller is not None:
+            await self.poller.stop()
+        if self.server is not None:
+            await self.server.stop()
+        if self.dispatcher is not None:
+            await self.dispatcher.drain(10.0)
         if self.app.running:
             await self.app.stop()
         await self.app.shutdown()

@@ -65,6 +65,7 @@ DISCORD_HELP = (
     "• `/talk` 로 이야기를 들려주세요. 저에게 DM을 보내셔도 돼요.\n"
     "• `/mood` — 기분 흐름 (weeks로 기간 선택), `/export` — 내 기록 받기, `/forget` — 내 기록 지우기\n"
     "• `/checkin` — 매일 정한 시간에 DM으로 안부 묻기, `/timezone` — 내 시간대 맞추기\n"
+    "• `/consent` — 감정 기록 저장 동의를 언제든 바꾸기\n"
     "기분과 기록은 본인에게만 보여요.\n\n"
     f"{NOT_A_THERAPIST}"
 )
@@ -100,6 +101,16 @@ MOOD_BAD_ARGUMENT = "기간은 주 단위로 적어 주세요. 예: /mood, /mood
 MOOD_NO_CONSENT = (
     "감정 기록 저장에 동의하지 않으셔서 보여 드릴 흐름이 없어요. 원하시면 /start 에서 동의하실 수 있어요."
 )
+DISCORD_MOOD_NO_CONSENT = (
+    "감정 기록 저장에 동의하지 않으셔서 보여 드릴 흐름이 없어요. 원하시면 `/consent` 에서 동의하실 수 있어요."
+)
+DISCORD_CONSENT_DESCRIPTION = "감정 기록 저장 동의를 바꾸기"
+CONSENT_NOW_YES = "지금은 감정 기록 저장에 동의하신 상태예요."
+CONSENT_NOW_NO = "지금은 감정 기록을 저장하지 않고 있어요."
+DISCORD_CRISIS_SENT = (
+    "이야기해 주셔서 고마워요. 도움을 받을 수 있는 곳을 DM으로 보내 드렸어요. "
+    "지금 위급하다면 바로 109(자살예방상담, 24시간), 112, 119에 연락해 주세요."
+)
 
 FORGET_CONFIRM = "저장된 감정 기록과 설정을 모두 지울까요? 지운 기록은 되돌릴 수 없어요."
 FORGET_YES_BUTTON = "네, 모두 지워 주세요"
@@ -117,6 +128,17 @@ PRIVATE_ONLY = "기분과 기록은 개인적인 이야기라서 여기서는 �
 GROUP_START = (
     "안녕하세요, 마음이에요. 편하게 이야기하시려면 저에게 1:1로 말을 걸어 주세요.\n\n" + NOT_A_THERAPIST
 )
+
+# A crisis message in a group: the card goes privately; the group sees only this, with the numbers.
+GROUP_CRISIS_SENT = (
+    "이야기해 주셔서 고마워요. 도움을 받을 수 있는 곳을 1:1 대화로 보내 드렸어요. "
+    "지금 위급하다면 바로 109(자살예방상담, 24시간), 112, 119에 연락해 주세요."
+)
+GROUP_CRISIS_OPEN = (
+    "이야기해 주셔서 고마워요. 아래 버튼을 누르시면 1:1 대화에서 도움받을 수 있는 곳을 알려 드릴게요. "
+    "지금 위급하다면 바로 109(자살예방상담, 24시간), 112, 119에 연락해 주세요."
+)
+GROUP_CRISIS_BUTTON = "1:1로 이야기하기"
 
 UNKNOWN_COMMAND = "그 명령어는 제가 몰라요. /help 를 보내 주시면 쓸 수 있는 것들을 알려 드릴게요."
 NOT_TEXT = "아직은 글로 된 이야기만 읽을 수 있어요. 괜찮으시면 글로 적어 주시겠어요?"

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.conversation import ConversationPolicy, ConversationService
-from engine.errors import CheckinError
+from engine.errors import CheckinError, MaeumError, StoreUnavailableError
 from engine.inference import GenerationRequest, InferenceWorker, ModelSet
 from engine.mood import (
     Checkin,
@@ -28,8 +30,17 @@ from engine.mood import (
     summarize,
 )
 from engine.store import EmotionStore
+from engine.store.db import sqlite_path, unreachable_message
 from engine.store.migrate import upgrade_async
-from engine.types import ConversationResult, EmotionPrediction, IncomingMessage, IntentPrediction, UserRef
+from engine.types import (
+    ConversationResult,
+    EmotionPrediction,
+    InboxEntry,
+    IncomingMessage,
+    IntentPrediction,
+    Receipt,
+    UserRef,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +66,25 @@ class EngineClient(Protocol):
     async def close(self) -> None: ...
 
     async def respond(self, message: IncomingMessage) -> ConversationResult: ...
+
+    async def acknowledge(self, receipt: Receipt) -> bool:
+        """Call once the reply to ``respond`` was delivered; True when an emotion was stored."""
+        ...
+
+    async def referral(self, user: UserRef) -> ConversationResult:
+        """The crisis card on request (the private-chat link under a crisis reply in a group)."""
+        ...
+
+    async def inbox_add(self, channel: str, entries: list[InboxEntry]) -> None: ...
+
+    async def inbox_pending(self, channel: str) -> list[InboxEntry]: ...
+
+    async def inbox_done(self, channel: str, entry_ids: list[str]) -> None: ...
+
+    async def failure(self) -> MaeumError:
+        """Wait until the engine can no longer work (its database file was deleted, say); returns
+        the error to show. Never returns while all is well."""
+        ...
 
     async def user_status(self, user: UserRef) -> UserStatus: ...
 
@@ -142,24 +172,70 @@ class InProcessEngine:
             clock,
         )
         self._checkin_task: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self._failed: asyncio.Future[MaeumError] | None = None
+        self.watch_every_s = 2.0
 
     async def start(self, load_models: bool = True) -> None:
         """Migrate the store, then load the models (skipped for store-only commands like reports)."""
+        self._failed = asyncio.get_running_loop().create_future()
         if self._migrate:
-            await upgrade_async(self.store.url)
+            try:
+                await upgrade_async(self.store.url)
+            except MaeumError:
+                raise
+            except Exception as exc:
+                raise StoreUnavailableError(unreachable_message(self.store.url, exc)) from None
         if load_models:
             await self.worker.start()
         if self.retention_days is not None:
             self._retention = asyncio.create_task(self._retention_loop(self.retention_days))
         if load_models:  # a running bot; store-only commands (reports) send nothing
             self._checkin_task = asyncio.create_task(self.checkins.run())
+        path = sqlite_path(self.store.url)
+        if path is not None:
+            self._watchdog = asyncio.create_task(self._watch_database_file(path))
         self._started = True
+
+    async def _watch_database_file(self, path: Path) -> None:
+        """SQLite keeps writing to a deleted file's inode, and everything is gone on restart: notice
+        the file disappearing (or being swapped) and stop instead of losing history silently."""
+
+        def identity() -> tuple[int, int] | None:
+            try:
+                found = os.stat(path)  # a stat is microseconds: no thread needed
+            except OSError:
+                return None
+            return found.st_ino, found.st_dev
+
+        first = identity()
+        if first is None:
+            return
+        while True:
+            await asyncio.sleep(self.watch_every_s)
+            same = identity() == first
+            if not same:
+                log.critical("the database file was deleted or replaced while running; stopping")
+                if self._failed is not None and not self._failed.done():
+                    self._failed.set_result(
+                        StoreUnavailableError(
+                            f"The database file {path} was deleted or replaced while maeum was running, "
+                            "so nothing more could be stored. Restore it from a backup (or let maeum "
+                            "create a new one) and start maeum again."
+                        )
+                    )
+                return
+
+    async def failure(self) -> MaeumError:
+        if self._failed is None:
+            self._failed = asyncio.get_running_loop().create_future()
+        return await asyncio.shield(self._failed)
 
     async def close(self) -> None:
         """Answer what is queued, finish background writes, then release the models and the store."""
         # Wait for the cancelled loops to unwind: closing the store under a query in flight can
         # leave the aiosqlite connection's close waiting forever.
-        tasks = [t for t in (self._retention, self._checkin_task) if t is not None]
+        tasks = [t for t in (self._retention, self._checkin_task, self._watchdog) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -180,6 +256,21 @@ class InProcessEngine:
 
     async def respond(self, message: IncomingMessage) -> ConversationResult:
         return await self.conversation.handle(message)
+
+    async def acknowledge(self, receipt: Receipt) -> bool:
+        return await self.conversation.acknowledge(receipt)
+
+    async def referral(self, user: UserRef) -> ConversationResult:
+        return self.conversation.referral(user)
+
+    async def inbox_add(self, channel: str, entries: list[InboxEntry]) -> None:
+        await self.store.inbox_add(channel, entries)
+
+    async def inbox_pending(self, channel: str) -> list[InboxEntry]:
+        return await self.store.inbox_pending(channel)
+
+    async def inbox_done(self, channel: str, entry_ids: list[str]) -> None:
+        await self.store.inbox_done(channel, entry_ids)
 
     async def user_status(self, user: UserRef) -> UserStatus:
         record = await self.store.get_user(user)

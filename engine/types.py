@@ -19,13 +19,23 @@ class UserRef:
         return f"{self.platform}:{self.user_id}"
 
 
+class MessageKind(StrEnum):
+    MESSAGE = "message"
+    EDIT = "edit"  # an edited message: read for a crisis, not answered as a new message
+
+
 @dataclass(frozen=True)
 class IncomingMessage:
     user: UserRef
     text: str
-    # The platform's id for this update (dedupe across restarts); None for the console.
+    # The platform's id for this update, unique per bot (dedupe across restarts); None for the console.
     update_id: str | None = None
     received_at: datetime | None = None
+    # Forwarded, quoted or replied-to text: the crisis check reads it, the reply policy does not.
+    quoted: tuple[str, ...] = ()
+    # The text itself is someone else's, forwarded by the person.
+    forwarded: bool = False
+    kind: MessageKind = MessageKind.MESSAGE
 
 
 class ReplySource(StrEnum):
@@ -38,6 +48,7 @@ class ReplySource(StrEnum):
     GENERATED = "generated"
     FALLBACK = "fallback"
     DUPLICATE = "duplicate"  # a redelivered platform update: already answered, send nothing
+    QUIET = "quiet"  # nothing to send: a repeat of a notice already given, an edit with no crisis
 
 
 @dataclass(frozen=True)
@@ -54,14 +65,26 @@ class IntentPrediction:
 
 
 @dataclass(frozen=True)
+class Receipt:
+    """What to record once a reply has been delivered (``EngineClient.acknowledge``): the update as
+    handled and, with consent, the emotion. Recording after delivery, not before, is what lets a
+    crash between the two end in a redelivery that is answered, instead of one dropped as done."""
+
+    user: UserRef
+    at: datetime
+    update_id: str | None = None
+    emotion: EmotionPrediction | None = None
+
+
+@dataclass(frozen=True)
 class ConversationResult:
-    reply: str
+    reply: str  # empty: send nothing (a duplicate, or a notice already given)
     source: ReplySource
     emotion: str | None = None
     confidence: float | None = None
     distribution: dict[str, float] = field(default_factory=dict)
-    stored: bool = False
     intent: str | None = None
+    receipt: Receipt | None = None
 
 
 @dataclass(frozen=True)
@@ -70,3 +93,13 @@ class ChatTurn:
 
     user: str
     bot: str
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """A platform update held until it is answered: its id, whose it is, and the raw update."""
+
+    entry_id: str
+    user_key: str | None
+    payload: str
+    received_at: datetime

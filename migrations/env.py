@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from engine.store.db import create_engine_for, is_sqlite
@@ -25,12 +26,26 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+# Two processes starting at once on a fresh PostgreSQL would both create the tables (and collide on
+# pg_type). A session-level advisory lock makes the second wait, then find the schema up to date.
+MIGRATION_LOCK = 0x6D6165756D  # "maeum"
+
+
 async def _run_async(url: str) -> None:
     engine = create_engine_for(url)
     try:
         async with engine.connect() as conn:
-            await conn.run_sync(_run)
-            await conn.commit()
+            postgres = conn.dialect.name == "postgresql"
+            if postgres:
+                await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+                await conn.commit()
+            try:
+                await conn.run_sync(_run)
+                await conn.commit()
+            finally:
+                if postgres:
+                    await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                    await conn.commit()
     finally:
         await engine.dispose()
 

@@ -1,10 +1,20 @@
-"""A per-person token bucket: generous for conversation, firm against floods."""
+"""A per-person token bucket: generous for conversation, firm against floods.
+
+A flood gets one notice, not one per message: the first message over the limit is answered
+with the rate-limit text, the ones after it (until a message is allowed again) with nothing."""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from enum import Enum
+
+
+class Verdict(Enum):
+    ALLOW = "allow"
+    DENY_FIRST = "deny_first"  # over the limit: say so, once
+    DENY_AGAIN = "deny_again"  # still over the limit, already told: send nothing
 
 
 class RateLimiter:
@@ -19,17 +29,24 @@ class RateLimiter:
         self.burst = float(burst)
         self.clock = clock
         self.max_keys = max_keys
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._buckets: OrderedDict[str, tuple[float, float, bool]] = OrderedDict()
+
+    def check(self, key: str) -> Verdict:
+        """Take one token for ``key``."""
+        if self.rate <= 0:
+            return Verdict.ALLOW
+        now = self.clock()
+        tokens, last, told = self._buckets.pop(key, (self.burst, now, False))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens >= 1.0:
+            verdict, tokens, told = Verdict.ALLOW, tokens - 1.0, False
+        else:
+            verdict, told = (Verdict.DENY_AGAIN if told else Verdict.DENY_FIRST), True
+        self._buckets[key] = (tokens, now, told)
+        while len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)  # least recently seen people first
+        return verdict
 
     def allow(self, key: str) -> bool:
         """Take one token for ``key``; False when the bucket is empty."""
-        if self.rate <= 0:
-            return True
-        now = self.clock()
-        tokens, last = self._buckets.pop(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - last) * self.rate)
-        allowed = tokens >= 1.0
-        self._buckets[key] = (tokens - 1.0 if allowed else tokens, now)
-        while len(self._buckets) > self.max_keys:
-            self._buckets.popitem(last=False)  # least recently seen people first
-        return allowed
+        return self.check(key) is Verdict.ALLOW

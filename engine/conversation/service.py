@@ -17,15 +17,17 @@ from typing import Protocol
 
 from engine.conversation.context import ContextMemory
 from engine.conversation.empathy import NEGATIVE, empathetic_reply
-from engine.conversation.ratelimit import RateLimiter
+from engine.conversation.ratelimit import RateLimiter, Verdict
 from engine.conversation.text import clean_input
 from engine.errors import MaeumError
 from engine.inference import GenerationRequest
 from engine.safety import (
     CRISIS_CARD,
     HEIGHTENED_REPLY_SUFFIX,
+    THIRD_PARTY_CARD,
+    CrisisScreen,
     CrisisTracker,
-    assess,
+    bounded,
     choose_fallback,
     is_safe_reply,
 )
@@ -36,7 +38,10 @@ from engine.types import (
     EmotionPrediction,
     IncomingMessage,
     IntentPrediction,
+    MessageKind,
+    Receipt,
     ReplySource,
+    UserRef,
 )
 
 log = logging.getLogger(__name__)
@@ -78,6 +83,8 @@ class ConversationPolicy:
     rate_per_minute: float = 20.0
     rate_burst: int = 8
     empathy_first: bool = True
+    # The console is the operator's own terminal (a file piped in is not a flood).
+    unlimited_platforms: frozenset[str] = frozenset({"console"})
 
 
 class ConversationService:
@@ -89,11 +96,13 @@ class ConversationService:
         tracker: CrisisTracker | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         rng: random.Random | None = None,
+        screen: CrisisScreen | None = None,
     ) -> None:
         self.inference = inference
         self.store = store
         self.policy = policy or ConversationPolicy()
         self.tracker = tracker or CrisisTracker()
+        self.screen = screen or CrisisScreen()
         self.context = ContextMemory(self.policy.context_turns, self.policy.context_ttl)
         self.clock = clock
         self.rng = rng or random.Random()
@@ -103,22 +112,26 @@ class ConversationService:
     async def handle(self, message: IncomingMessage) -> ConversationResult:
         now = message.received_at or self.clock()
         key = message.user.key
-        text = clean_input(message.text)
-        # Safety first, on the whole text, before the duplicate check, any length rule, model or
-        # database: nothing that can fail or wait comes before the card. The (text-free) count is
-        # written in the background; a redelivered crisis message gets the card again, which is
-        # the safe way to be wrong.
-        crisis = assess(text)
+        receipt = Receipt(message.user, now, message.update_id)
+        text = clean_input(bounded(message.text))
+        quoted = tuple(clean_input(bounded(q)) for q in message.quoted if q)
+        # Safety first, before the duplicate check, any length rule, model or database: nothing
+        # that can fail or wait comes before the card. The (text-free) count is written in the
+        # background; a redelivered crisis message gets the card again, the safe way to be wrong.
+        crisis = self.screen.check(key, text, quoted, now=now, forwarded=message.forwarded)
         if crisis.is_crisis:
             self.tracker.mark(key, now)
-            self._later(self._record_crisis(message, crisis.category, now))
-            return ConversationResult(reply=CRISIS_CARD, source=ReplySource.CRISIS)
+            self._later(self._record_crisis(message.user.platform, crisis.category, now))
+            card = THIRD_PARTY_CARD if crisis.about_someone_else else CRISIS_CARD
+            return ConversationResult(reply=card, source=ReplySource.CRISIS, receipt=receipt)
+        if message.kind is MessageKind.EDIT:  # read for safety; the adapter says edits aren't re-read
+            return ConversationResult(reply="", source=ReplySource.QUIET, receipt=receipt)
         if await self._already_handled(message):
             return ConversationResult(reply="", source=ReplySource.DUPLICATE)
-        guard = self._guard(text, key)
+        guard = self._guard(text, message)
         if guard is not None:
-            self._later(self._mark_processed(message, now))
-            return ConversationResult(reply=guard, source=ReplySource.GUARD)
+            source = ReplySource.GUARD if guard else ReplySource.QUIET
+            return ConversationResult(reply=guard, source=source, receipt=receipt)
 
         try:
             emotion = await self.inference.classify(text)
@@ -126,12 +139,8 @@ class ConversationService:
             raise
         except Exception as exc:
             log.error("emotion model failed: %s", type(exc).__name__)
-            return ConversationResult(reply=MODEL_FAILURE_REPLY, source=ReplySource.FALLBACK)
+            return ConversationResult(reply=MODEL_FAILURE_REPLY, source=ReplySource.FALLBACK, receipt=receipt)
 
-        try:
-            stored = await self._record(message, emotion, now)
-        except DuplicateUpdateError:
-            return ConversationResult(reply="", source=ReplySource.DUPLICATE)
         reply, source, intent = await self._reply(text, key, now, emotion)
         if self.tracker.is_heightened(key, now):
             reply = f"{reply}\n\n{HEIGHTENED_REPLY_SUFFIX}"
@@ -141,17 +150,44 @@ class ConversationService:
             emotion=emotion.label,
             confidence=emotion.confidence,
             distribution=emotion.distribution,
-            stored=stored,
             intent=intent,
+            receipt=Receipt(message.user, now, message.update_id, emotion),
         )
 
-    def _guard(self, text: str, key: str) -> str | None:
+    def referral(self, user: UserRef) -> ConversationResult:
+        """The card, asked for (a link under a crisis reply in a group): the person is treated as
+        in the heightened state, as after any crisis message."""
+        self.tracker.mark(user.key, self.clock())
+        return ConversationResult(reply=CRISIS_CARD, source=ReplySource.CRISIS)
+
+    async def acknowledge(self, receipt: Receipt) -> bool:
+        """The reply went out: record the update as handled and, with consent, the emotion (in one
+        transaction). Returns whether an emotion event was stored."""
+        if self.store is None:
+            return False
+        if receipt.emotion is None:
+            await self._mark_processed(receipt.user.platform, receipt.update_id, receipt.at)
+            return False
+        try:
+            return await self.store.record_emotion(
+                receipt.user, receipt.emotion, receipt.at, update_id=receipt.update_id
+            )
+        except DuplicateUpdateError:  # another delivery of the same update got there first
+            return False
+
+    def _guard(self, text: str, message: IncomingMessage) -> str | None:
+        """A reply for input the models should not see ("" for nothing to send), or None."""
         if not text:  # nothing left once control characters and blanks are gone
             return EMPTY_REPLY
         if len(text) > self.policy.max_message_chars:
             return TOO_LONG_REPLY.format(limit=self.policy.max_message_chars)
-        if not self.limiter.allow(key):
+        if message.user.platform in self.policy.unlimited_platforms:
+            return None
+        verdict = self.limiter.check(message.user.key)
+        if verdict is Verdict.DENY_FIRST:
             return RATE_LIMITED_REPLY
+        if verdict is Verdict.DENY_AGAIN:
+            return ""
         return None
 
     async def _already_handled(self, message: IncomingMessage) -> bool:
@@ -176,31 +212,17 @@ class ConversationService:
         task.add_done_callback(self._background.discard)
 
     async def drain(self) -> None:
-        """Wait for background writes (crisis counts, update ids) before shutting down."""
+        """Wait for background writes (crisis counts) before shutting down."""
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
-    async def _record_crisis(self, message: IncomingMessage, category: str | None, now: datetime) -> None:
-        if self.store is None:
-            return
-        await self.store.record_crisis(message.user.platform, category, now)
-        await self._mark_processed(message, now)
+    async def _record_crisis(self, platform: str, category: str | None, now: datetime) -> None:
+        if self.store is not None:
+            await self.store.record_crisis(platform, category, now)
 
-    async def _mark_processed(self, message: IncomingMessage, now: datetime) -> None:
-        if self.store is not None and message.update_id is not None:
-            await self.store.mark_processed(message.user.platform, message.update_id, now)
-
-    async def _record(self, message: IncomingMessage, emotion: EmotionPrediction, now: datetime) -> bool:
-        if self.store is None:
-            return False
-        try:
-            return await self.store.record_emotion(message.user, emotion, now, update_id=message.update_id)
-        except DuplicateUpdateError:
-            raise
-        except Exception as exc:
-            # The person still gets an answer; the history misses one point, and the log says so.
-            log.error("could not record an emotion event: %s", type(exc).__name__)
-            return False
+    async def _mark_processed(self, platform: str, update_id: str | None, now: datetime) -> None:
+        if self.store is not None and update_id is not None:
+            await self.store.mark_processed(platform, update_id, now)
 
     async def _reply(
         self, text: str, key: str, now: datetime, emotion: EmotionPrediction
@@ -234,3 +256,4 @@ class ConversationService:
     def forget(self, key: str) -> None:
         self.context.forget(key)
         self.tracker.clear(key)
+        self.screen.forget(key)

@@ -5,7 +5,13 @@ Pure standard library so it can run before (and without) any model.
 
 from engine.safety.crisis import CATEGORIES, CrisisAssessment, assess
 from engine.safety.output_check import choose_fallback, is_safe_reply
-from engine.safety.referral import CRISIS_CARD, HEIGHTENED_REPLY_SUFFIX, SAFE_FALLBACK_REPLIES
+from engine.safety.referral import (
+    CRISIS_CARD,
+    HEIGHTENED_REPLY_SUFFIX,
+    SAFE_FALLBACK_REPLIES,
+    THIRD_PARTY_CARD,
+)
+from engine.safety.screen import CrisisScreen, CrisisVerdict, bounded
 from engine.safety.tracker import DEFAULT_WINDOW, CrisisTracker
 
 __all__ = [
@@ -14,9 +20,13 @@ __all__ = [
     "DEFAULT_WINDOW",
     "HEIGHTENED_REPLY_SUFFIX",
     "SAFE_FALLBACK_REPLIES",
+    "THIRD_PARTY_CARD",
     "CrisisAssessment",
+    "CrisisScreen",
     "CrisisTracker",
+    "CrisisVerdict",
     "assess",
+    "bounded",
     "choose_fallback",
     "is_safe_reply",
 ]

@@ -8,7 +8,7 @@ suicide-prevention line since 2024-01-01, 24 hours; texts to 109 and the
 
 from __future__ import annotations
 
-__all__ = ["CRISIS_CARD", "HEIGHTENED_REPLY_SUFFIX", "SAFE_FALLBACK_REPLIES"]
+__all__ = ["CRISIS_CARD", "HEIGHTENED_REPLY_SUFFIX", "SAFE_FALLBACK_REPLIES", "THIRD_PARTY_CARD"]
 
 # Acknowledge first, then "you are not alone", then numbers: a bare list of
 # phone numbers reads as a brush-off.
@@ -38,3 +38,18 @@ SAFE_FALLBACK_REPLIES: tuple[str, ...] = (
 )
 
 HEIGHTENED_REPLY_SUFFIX: str = "힘드실 땐 언제든 109(24시간, 전화·문자)에서 이야기를 들어 드려요."
+
+# When the words are someone else's (a friend's message quoted or forwarded, "동생이 죽고 싶대"):
+# the same numbers, addressed to the person who is worried, and a door left open in case the
+# "friend" is the person themselves, which is common.
+THIRD_PARTY_CARD: str = (
+    "소중한 분이 많이 힘들어하시는 것 같아 걱정이 크시겠어요. 이야기해 주셔서 고마워요.\n"
+    "그분이 위험해 보인다면 혼자 감당하지 마시고 바로 도움을 요청해 주세요.\n"
+    "\n"
+    "• 자살예방상담전화 109 (24시간, 전화·문자) — 주변 사람이 걱정될 때도 상담받을 수 있어요\n"
+    "• 정신건강위기상담 1577-0199 (24시간)\n"
+    "• 청소년 상담 1388\n"
+    "• 지금 위험한 상황이라면 112 또는 119\n"
+    "\n"
+    "혹시 이 마음이 본인의 이야기이기도 하다면, 그 이야기도 편하게 들려주세요. 저도 여기 있을게요."
+)

@@ -77,6 +77,15 @@ def create_engine_for(url: str, **kwargs: Any) -> AsyncEngine:
     return engine
 
 
+def unreachable_message(url: str, exc: BaseException) -> str:
+    """One sentence for an operator: what failed and what to check (never the password)."""
+    shown = make_url(normalize_url(url)).render_as_string(hide_password=True)
+    return (
+        f"Could not open the database at {shown} ({type(exc).__name__}). Check MAEUM_DATABASE_URL, "
+        "that the server is running and reachable, and the user's permissions."
+    )
+
+
 def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError):
         text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()

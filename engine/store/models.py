@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -97,3 +97,17 @@ class CheckinRow(Base):
     local_time: Mapped[str] = mapped_column(String(5))  # "HH:MM" in the person's time zone
     last_sent_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InboxRow(Base):
+    """A platform update received and confirmed to the platform but not yet answered. Held so that
+    a crash loses no message; deleted as soon as the answer is out (seconds), and with the person's
+    other data on /forget. The only table that ever holds message text, and only for that long."""
+
+    __tablename__ = "inbox"
+
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)  # e.g. "telegram:<bot id>"
+    entry_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_key: Mapped[str | None] = mapped_column(String(96), nullable=True, index=True)
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from engine.store.db import WRITE_OPTION, create_engine_for, is_sqlite, with_retry
-from engine.store.models import CheckinRow, CrisisEvent, EmotionEvent, ProcessedUpdate, User
-from engine.types import EmotionPrediction, UserRef
+from engine.store.models import CheckinRow, CrisisEvent, EmotionEvent, InboxRow, ProcessedUpdate, User
+from engine.types import EmotionPrediction, InboxEntry, UserRef
 
 # Platforms redeliver unacknowledged updates within hours; a week of ids is plenty.
 UPDATE_ID_TTL = timedelta(days=7)
@@ -108,10 +108,16 @@ class EmotionStore:
         return await with_retry(op)
 
     async def set_consent(self, ref: UserRef, granted: bool, now: datetime | None = None) -> None:
+        """Yes creates (or updates) the person's row; no deletes everything stored about them, so a
+        "no" leaves no trace that they ever contacted the bot."""
+        if not granted:
+            await self.forget(ref)
+            return
+
         async def op() -> None:
             async with self._writing() as session:
                 user = await self._get_or_create(session, ref)
-                user.consent = granted
+                user.consent = True
                 user.consent_at = now or datetime.now(UTC)
 
         await with_retry(op)
@@ -181,8 +187,14 @@ class EmotionStore:
                     if await session.get(ProcessedUpdate, (ref.platform, update_id)) is not None:
                         raise DuplicateUpdateError(update_id)
                     session.add(ProcessedUpdate(platform=ref.platform, update_id=update_id, processed_at=at))
-                user = await self._get_or_create(session, ref)
-                if require_consent and user.consent is not True:
+                # Nothing about a person is stored before they said yes: no user row, no event.
+                query = select(User).where(
+                    User.platform == ref.platform, User.platform_user_id == ref.user_id
+                )
+                user = (await session.execute(query)).scalar_one_or_none()
+                if user is None and not require_consent:
+                    user = await self._get_or_create(session, ref)
+                if user is None or (require_consent and user.consent is not True):
                     return False
                 session.add(
                     EmotionEvent(
@@ -228,6 +240,62 @@ class EmotionStore:
                 return int((await session.execute(query)).scalar_one())
 
         return await with_retry(op)
+
+    # Inbox: platform updates received but not yet answered ------------------------------------
+
+    async def inbox_add(self, channel: str, entries: list[InboxEntry]) -> None:
+        """Hold updates until they are answered (a crash then loses none). Already held ones are
+        kept as they are."""
+        if not entries:
+            return
+
+        async def op() -> None:
+            async with self._writing() as session:
+                ids = [e.entry_id for e in entries]
+                held = set(
+                    (
+                        await session.execute(
+                            select(InboxRow.entry_id).where(
+                                InboxRow.channel == channel, InboxRow.entry_id.in_(ids)
+                            )
+                        )
+                    ).scalars()
+                )
+                for e in entries:
+                    if e.entry_id not in held:
+                        held.add(e.entry_id)
+                        session.add(
+                            InboxRow(
+                                channel=channel,
+                                entry_id=e.entry_id,
+                                user_key=e.user_key,
+                                payload=e.payload,
+                                received_at=e.received_at,
+                            )
+                        )
+
+        await with_retry(op)
+
+    async def inbox_pending(self, channel: str) -> list[InboxEntry]:
+        async def op() -> list[InboxEntry]:
+            async with self._read() as session:
+                query = select(InboxRow).where(InboxRow.channel == channel).order_by(InboxRow.received_at)
+                rows = (await session.execute(query)).scalars().all()
+                return [InboxEntry(r.entry_id, r.user_key, r.payload, r.received_at) for r in rows]
+
+        return await with_retry(op)
+
+    async def inbox_done(self, channel: str, entry_ids: list[str]) -> None:
+        if not entry_ids:
+            return
+
+        async def op() -> None:
+            async with self._writing() as session:
+                await session.execute(
+                    delete(InboxRow).where(InboxRow.channel == channel, InboxRow.entry_id.in_(entry_ids))
+                )
+
+        await with_retry(op)
 
     # Check-ins -------------------------------------------------------------------------------
 
@@ -322,6 +390,8 @@ class EmotionStore:
                     User.platform == ref.platform, User.platform_user_id == ref.user_id
                 )
                 user_id = (await session.execute(query)).scalar_one_or_none()
+                # Their messages still waiting to be answered go too (the inbox holds their text).
+                await session.execute(delete(InboxRow).where(InboxRow.user_key == ref.key))
                 if user_id is None:
                     return False
                 await session.execute(delete(EmotionEvent).where(EmotionEvent.user_id == user_id))

@@ -35,6 +35,7 @@ from tests.fakes.discord_server import (
     slash,
 )
 from tests.fakes.engine import make_engine
+from tests.fakes.eventually import eventually
 
 TOKEN = "MTIzNDU2.TEST-discord-token.do-not-log"
 ALICE = 310000000000000001
@@ -46,7 +47,7 @@ FOLLOWUP = "POST /webhooks/{app}/{token}"
 EDIT_ORIGINAL = "PATCH /webhooks/{app}/{token}/messages/{message}"
 CHANNEL_MESSAGE = "POST /channels/{channel}/messages"
 TYPING = "POST /channels/{channel}/typing"
-COMMANDS = {"talk", "mood", "forget", "export", "help", "checkin", "timezone"}
+COMMANDS = {"talk", "mood", "forget", "export", "help", "checkin", "timezone", "consent"}
 
 
 @pytest.fixture(autouse=True)
@@ -296,6 +297,7 @@ async def test_forget_deletes_only_after_the_button(
     await engine.set_consent(ALICE_REF, True)
     talk = deliver(bot, server, slash("talk", ALICE, message="엄마랑 싸워서 기분이 안 좋아요"))
     await server.wait_for(FOLLOWUP, token_of(talk))
+    await eventually(lambda: engine.export(ALICE_REF), lambda d: len(d["emotion_events"]) == 1)
 
     forget = deliver(bot, server, slash("forget", ALICE))
     [asked] = await server.wait_for(CALLBACK, token_of(forget))

@@ -22,6 +22,7 @@ from engine.settings import Settings
 from engine.types import UserRef
 from tests.fakes import network
 from tests.fakes.engine import make_engine
+from tests.fakes.eventually import eventually
 from tests.fakes.telegram_server import (
     Call,
     FakeTelegramServer,
@@ -160,8 +161,9 @@ async def test_consent_button_is_recorded_and_then_history_is_kept(
     [edited] = await server.wait_for("editMessageText")
     assert edited.params["text"] == texts.CONSENT_GRANTED and "reply_markup" not in edited.params
     await talk(server, ALICE, "합격 소식 듣고 너무 기뻐", replies_before=1)
-    [event] = (await engine.export(ALICE_REF))["emotion_events"]
-    assert event["label"]
+    # Recorded once the reply is out.
+    events = await eventually(lambda: engine.export(ALICE_REF), lambda d: len(d["emotion_events"]) == 1)
+    assert events["emotion_events"][0]["label"]
 
 
 async def test_declining_consent_stores_nothing(
@@ -172,8 +174,9 @@ async def test_declining_consent_stores_nothing(
     await server.queue_update(callback_update(ALICE, f"consent:no:{ALICE}", start.result))
     await server.wait_for("editMessageText", to(ALICE, texts.CONSENT_DECLINED))
     await talk(server, ALICE, "오늘 너무 우울해", replies_before=1)
-    assert (await engine.user_status(ALICE_REF)).consent is False
-    assert (await engine.export(ALICE_REF))["emotion_events"] == []
+    # A "no" leaves no trace that Alice ever wrote to the bot: no user row, no event.
+    assert (await engine.user_status(ALICE_REF)).known is False
+    assert (await engine.export(ALICE_REF)) == {"user": None, "emotion_events": [], "checkin": None}
 
 
 # Commands --------------------------------------------------------------------------------------

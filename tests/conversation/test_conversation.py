@@ -11,7 +11,7 @@ import pytest
 
 from engine.client import EngineClient, InProcessEngine
 from engine.types import IncomingMessage, ReplySource, UserRef
-from tests.fakes.engine import make_engine
+from tests.fakes.engine import make_engine, say
 
 LABELS = {"일상", "기쁨", "불안", "슬픔", "분노", "우울"}
 
@@ -30,12 +30,12 @@ async def test_message_goes_through_emotion_store_and_reply(engine: InProcessEng
     assert isinstance(engine, EngineClient)
     user = UserRef("console", "me")
     await engine.set_consent(user, True)
-    result = await engine.respond(IncomingMessage(user, "오늘 너무 우울해"))
+    result, stored = await say(engine, IncomingMessage(user, "오늘 너무 우울해"))
     assert result.emotion in LABELS
     assert result.confidence is not None and 0 < result.confidence <= 1
     assert result.source in (ReplySource.GENERATED, ReplySource.EMPATHY, ReplySource.FALLBACK)
     assert result.reply.strip()
-    assert result.stored is True
+    assert stored is True
     [event] = (await engine.export(user))["emotion_events"]
     assert event["label"] == result.emotion
     assert "text" not in event and "오늘 너무 우울해" not in str(event)
@@ -43,8 +43,9 @@ async def test_message_goes_through_emotion_store_and_reply(engine: InProcessEng
 
 async def test_without_consent_it_talks_but_stores_nothing(engine: InProcessEngine) -> None:
     user = UserRef("telegram", "1")
-    result = await engine.respond(IncomingMessage(user, "오늘 너무 우울해"))
-    assert result.reply and result.stored is False
+    result, stored = await say(engine, IncomingMessage(user, "오늘 너무 우울해"))
+    assert result.reply and stored is False
+    assert (await engine.user_status(user)).known is False  # not even a user row
     assert (await engine.export(user))["emotion_events"] == []
 
 
@@ -79,9 +80,9 @@ async def test_concurrent_users_each_get_their_own_result(engine: InProcessEngin
     for user in users:
         await engine.set_consent(user, True)
     results = await asyncio.gather(
-        *(engine.respond(IncomingMessage(u, f"오늘 {i}번째 이야기")) for i, u in enumerate(users))
+        *(say(engine, IncomingMessage(u, f"오늘 {i}번째 이야기")) for i, u in enumerate(users))
     )
-    assert all(r.emotion in LABELS and r.stored for r in results)
+    assert all(r.emotion in LABELS and stored for r, stored in results)
     for user in users:
         assert len((await engine.export(user))["emotion_events"]) == 1
     assert engine.worker.largest_batch > 1
@@ -118,7 +119,7 @@ async def test_model_failure_gives_an_apology_not_a_crash(
 async def test_forget_deletes_history_and_context(engine: InProcessEngine) -> None:
     user = UserRef("console", "me")
     await engine.set_consent(user, True)
-    await engine.respond(IncomingMessage(user, "오늘 기분 좋아"))
+    await say(engine, IncomingMessage(user, "오늘 기분 좋아"))
     assert await engine.forget(user) is True
     assert (await engine.export(user))["user"] is None
 

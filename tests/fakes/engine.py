@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine.client import InProcessEngine
+from engine.client import EngineClient, InProcessEngine
 from engine.conversation.service import ConversationPolicy
 from engine.inference.generation import DecodingConfig
 from engine.inference.models import ModelConfig, ModelSet
 from engine.store import EmotionStore
+from engine.types import ConversationResult, IncomingMessage
 
 
 def make_engine(emotion: Path, chat: Path | None, url: str, **policy: Any) -> InProcessEngine:
@@ -23,3 +24,11 @@ def make_engine(emotion: Path, chat: Path | None, url: str, **policy: Any) -> In
         )
     )
     return InProcessEngine(models, EmotionStore(url), ConversationPolicy(**policy))
+
+
+async def say(engine: EngineClient, message: IncomingMessage) -> tuple[ConversationResult, bool]:
+    """What an adapter does: respond, deliver (here: nothing to deliver), then acknowledge.
+    Returns the result and whether an emotion event was stored."""
+    result = await engine.respond(message)
+    stored = await engine.acknowledge(result.receipt) if result.receipt is not None else False
+    return result, stored

@@ -19,13 +19,14 @@ from hypothesis import strategies as st
 
 from engine.client import InProcessEngine
 from engine.conversation.ratelimit import RateLimiter
-from engine.conversation.service import ConversationPolicy
+from engine.conversation.service import RATE_LIMITED_REPLY, ConversationPolicy
 from engine.inference.generation import DecodingConfig
 from engine.inference.models import ModelConfig, ModelSet
 from engine.store import EmotionStore
 from engine.store.migrate import upgrade, upgrade_async
 from engine.types import EmotionPrediction, IncomingMessage, ReplySource, UserRef
 from tests.conftest import REPO
+from tests.fakes.engine import say
 
 SAD = EmotionPrediction("슬픔", 0.8, {"슬픔": 0.8})
 
@@ -51,13 +52,13 @@ async def engine(
 async def test_a_redelivered_update_is_handled_once(engine: InProcessEngine) -> None:
     user = UserRef("telegram", "5")
     await engine.set_consent(user, True)
-    first = await engine.respond(IncomingMessage(user, "오늘 기분이 좋아요", update_id="1001"))
-    again = await engine.respond(IncomingMessage(user, "오늘 기분이 좋아요", update_id="1001"))
+    first, _ = await say(engine, IncomingMessage(user, "오늘 기분이 좋아요", update_id="1001"))
+    again, _ = await say(engine, IncomingMessage(user, "오늘 기분이 좋아요", update_id="1001"))
     assert first.source is not ReplySource.DUPLICATE and first.reply
     assert again.source is ReplySource.DUPLICATE and again.reply == ""
     assert len((await engine.export(user))["emotion_events"]) == 1
     # The same id on another platform is another update.
-    other = await engine.respond(IncomingMessage(UserRef("discord", "5"), "안녕", update_id="1001"))
+    other, _ = await say(engine, IncomingMessage(UserRef("discord", "5"), "안녕", update_id="1001"))
     assert other.source is not ReplySource.DUPLICATE
 
 
@@ -72,7 +73,7 @@ async def test_handled_once_across_a_restart(tiny_emotion_model: Path, sqlite_ur
         await engine.start()
         try:
             await engine.set_consent(user, True)
-            return (await engine.respond(IncomingMessage(user, "시험 끝났다", update_id="77"))).source
+            return (await say(engine, IncomingMessage(user, "시험 끝났다", update_id="77")))[0].source
         finally:
             await engine.close()
 
@@ -117,14 +118,14 @@ async def test_a_briefly_locked_database_loses_no_reply_and_no_event(
     holder = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        pending = asyncio.ensure_future(engine.respond(IncomingMessage(user, "오늘 좀 지쳤어")))
+        pending = asyncio.ensure_future(say(engine, IncomingMessage(user, "오늘 좀 지쳤어")))
         await asyncio.sleep(0.3)  # the write is now waiting on the lock
         holder.execute("ROLLBACK")
-        result = await asyncio.wait_for(pending, timeout=30)
+        result, stored = await asyncio.wait_for(pending, timeout=30)
     finally:
         holder.close()
         await engine.close()
-    assert result.reply and result.stored is True
+    assert result.reply and stored is True
     assert await EmotionStore(url).count_events(user) == 1
 
 
@@ -146,11 +147,15 @@ async def test_flooding_user_gets_the_rate_message(tiny_emotion_model: Path, sql
     await engine.start()
     try:
         user = UserRef("telegram", "flood")
-        sources = [(await engine.respond(IncomingMessage(user, f"메시지 {i}"))).source for i in range(4)]
+        results = [await engine.respond(IncomingMessage(user, f"메시지 {i}")) for i in range(5)]
+        sources = [r.source for r in results]
         calm = await engine.respond(IncomingMessage(UserRef("telegram", "calm"), "안녕"))
     finally:
         await engine.close()
-    assert sources[:2] != [ReplySource.GUARD] * 2 and sources[2:] == [ReplySource.GUARD] * 2
+    # Two allowed, then ONE notice for the whole flood, then nothing to send.
+    assert ReplySource.GUARD not in sources[:2] and ReplySource.QUIET not in sources[:2]
+    assert sources[2] is ReplySource.GUARD and results[2].reply == RATE_LIMITED_REPLY
+    assert sources[3:] == [ReplySource.QUIET] * 2 and all(r.reply == "" for r in results[3:])
     assert calm.source is not ReplySource.GUARD
 
 
