@@ -10,6 +10,8 @@ from engine.client import InProcessEngine
 from engine.conversation import ConversationPolicy
 from engine.inference import DecodingConfig, ModelConfig, ModelSet
 from engine.mood import QuietHours
+from engine.safety import CrisisScreen
+from engine.safety.learned import CrisisModel
 from engine.settings import Settings
 from engine.store import EmotionStore
 
@@ -59,7 +61,14 @@ def build_engine(settings: Settings) -> InProcessEngine:
         default_zone=settings.zone,
         retention_days=settings.retention_days,
         quiet_hours=QuietHours.parse(settings.checkin_quiet_hours),
+        crisis_screen=crisis_screen(settings),
     )
+
+
+def crisis_screen(settings: Settings) -> CrisisScreen:
+    """Rules OR the learned model; a missing model leaves the rules (with a warning), never no check."""
+    model = CrisisModel.load_or_none(settings.crisis_model)
+    return CrisisScreen(model, model.threshold) if model is not None else CrisisScreen()
 
 
 # Chat platforms. Each platform's library is an optional extra, so they are imported late.

@@ -29,6 +29,7 @@ from engine.mood import (
     parse_zone,
     summarize,
 )
+from engine.safety import CrisisScreen
 from engine.store import EmotionStore
 from engine.store.db import sqlite_path, unreachable_message
 from engine.store.migrate import upgrade_async
@@ -151,13 +152,16 @@ class InProcessEngine:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         retention_days: int | None = None,
         quiet_hours: QuietHours | None = None,
+        crisis_screen: CrisisScreen | None = None,
     ) -> None:
         self.models = models
         self.store = store
         self.worker = InferenceWorker(
             models.load, batch_size=batch_size, batch_window_s=batch_window_s, threads=threads
         )
-        self.conversation = ConversationService(WorkerInference(self.worker, models), store, policy)
+        self.conversation = ConversationService(
+            WorkerInference(self.worker, models), store, policy, screen=crisis_screen
+        )
         self._migrate = migrate
         self._started = False
         self.default_zone = default_zone or ZoneInfo("Asia/Seoul")

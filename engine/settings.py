@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     emotion_model: str = str(BUNDLED_MODELS / "maeum-mini-emotion")
     reply_model: str | None = str(BUNDLED_MODELS / "maeum-mini-chat")
     intent_model: str | None = str(BUNDLED_MODELS / "maeum-mini-intent")
+    # The learned crisis classifier beside the rules (rules OR model show the card); `none`: rules only.
+    crisis_model: str | None = str(BUNDLED_MODELS / "maeum-crisis")
     # Chosen on the bundled intent model's validation split (label-smoothed, so its confidences
     # are compressed): 100% precision there, on ~4% of messages.
     intent_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
@@ -87,7 +89,7 @@ class Settings(BaseSettings):
     # None: each command picks (WARNING in the console, INFO for the bots).
     log_level: str | None = None
 
-    @field_validator("reply_model", "intent_model", mode="before")
+    @field_validator("reply_model", "intent_model", "crisis_model", mode="before")
     @classmethod
     def _none_disables(cls, value: object) -> object:
         return None if isinstance(value, str) and value.strip().lower() in ("none", "off") else value

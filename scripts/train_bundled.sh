@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 DATA=${SHARED_DATA:-../shared/data}
 MAEUM=${MAEUM:-.venv/bin/maeum}
 COMMON=(--fp16-weights --no-progress --seed 42)
-STEPS=${*:-emotion intent chat}  # e.g. `scripts/train_bundled.sh emotion` for one model
+STEPS=${*:-emotion intent chat crisis}  # e.g. `scripts/train_bundled.sh emotion` for one model
 want() { [[ " $STEPS " == *" $1 "* ]]; }
 
 # 1. Emotion: the project's own first-person messages (80/10/10 split, stratified); KOTE's test
@@ -35,4 +35,7 @@ want chat && "$MAEUM" train chat --data "$DATA/chatbot_data/ChatbotData.csv" --d
   --max-len 48 \
   --data-note "ChatbotData (songys/Chatbot_data, MIT) + maeum's own empathetic Q/A pairs (data/chat, Apache-2.0)" \
   "${COMMON[@]}"
+
+# 4. The crisis classifier beside the rules (the project's own data/safety sets; ~20 s).
+want crisis && "$MAEUM" train crisis --out models/maeum-crisis
 true

@@ -284,6 +284,20 @@ def _common(parser: argparse.ArgumentParser, default_epochs: int) -> None:
     parser.add_argument("--licence", default="Apache-2.0 for the weights; see the data's own licences.")
 
 
+def _train_crisis(args: argparse.Namespace) -> int:
+    from training.crisis import train_crisis
+
+    metrics = train_crisis(Path(args.out), seed=args.seed)
+    print(f"threshold {metrics['threshold']} (chosen on {metrics['chosen_on']})")
+    for name, result in metrics["sets"].items():
+        for who in ("rules", "rules_or_model"):
+            r = result[who]
+            recall = "-" if r["recall"] is None else f"{r['recall']:.1%}"
+            print(f"{name:<20} {who:<15} recall {recall:>6}  false alarms {r['false_alarm_rate']:.2%}")
+    print(f"wrote {args.out}")
+    return 0
+
+
 def add_parsers(sub: Any) -> None:
     train = sub.add_parser("train", help="train the emotion, intent or chat model")
     tsub = train.add_subparsers(dest="task", required=True)
@@ -320,6 +334,11 @@ def add_parsers(sub: Any) -> None:
     chat.add_argument("--vocab-size", type=int, default=8000, help="BPE vocabulary for a from-scratch model")
     _common(chat, 10)
     chat.set_defaults(handler=_train_chat)
+
+    crisis = tsub.add_parser("crisis", help="the learned crisis classifier beside the rules (data/safety)")
+    crisis.add_argument("--out", default=str(BUNDLED_MODELS / "maeum-crisis"), help="where to write it")
+    crisis.add_argument("--seed", type=int, default=0)
+    crisis.set_defaults(handler=_train_crisis)
 
     pre = tsub.add_parser("pretrain", help="pre-train a small BERT (mlm) or GPT-2 (clm) on a large corpus")
     pre.add_argument("kind", choices=["mlm", "clm"])

@@ -1,9 +1,11 @@
 """Measure the crisis detector on the project's labelled sentences.
 
-    python -m engine.safety.evaluate [--file PATH ...]
+    python -m engine.safety.evaluate [--file PATH ...] [--model DIR | --rules-only]
 
 Prints recall on must-catch lines, the false-alarm rate on must-not-catch
-lines, and every miss. The texts are the project's own test sentences.
+lines, and every miss, for the rules alone and for rules OR the learned model
+(the bundled ``models/maeum-crisis`` by default). The texts are the project's
+own test sentences.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from pathlib import Path
 from typing import TypedDict
 
 from engine.safety.crisis import assess
+from engine.safety.learned import CrisisModel
 
-_DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "safety"
+_REPO = Path(__file__).resolve().parents[2]
+_DATA_DIR = _REPO / "data" / "safety"
+DEFAULT_MODEL = _REPO / "models" / "maeum-crisis"
 DEFAULT_FILES: tuple[Path, ...] = (_DATA_DIR / "crisis_eval.jsonl", _DATA_DIR / "crisis_holdout.jsonl")
 
 
@@ -51,8 +56,9 @@ def load_cases(path: Path) -> list[dict[str, object]]:
     return cases
 
 
-def evaluate(cases: Iterable[Mapping[str, object]]) -> Report:
-    """Score `assess` on cases shaped like {"text": str, "crisis": bool, "kind": str}."""
+def evaluate(cases: Iterable[Mapping[str, object]], model: CrisisModel | None = None) -> Report:
+    """Score `assess` (OR ``model`` at its threshold) on cases shaped like
+    {"text": str, "crisis": bool, "kind": str}."""
     n_crisis = n_safe = 0
     missed: list[Miss] = []
     false_alarms: list[Miss] = []
@@ -60,14 +66,18 @@ def evaluate(cases: Iterable[Mapping[str, object]]) -> Report:
         text = str(case["text"])
         kind = str(case.get("kind", ""))
         result = assess(text)
+        category = result.category
+        fired = result.is_crisis
+        if not fired and model is not None and model.probability(text) >= model.threshold:
+            fired, category = True, "model"
         if case["crisis"]:
             n_crisis += 1
-            if not result.is_crisis:
+            if not fired:
                 missed.append({"text": text, "kind": kind, "category": None})
         else:
             n_safe += 1
-            if result.is_crisis:
-                false_alarms.append({"text": text, "kind": kind, "category": result.category})
+            if fired:
+                false_alarms.append({"text": text, "kind": kind, "category": category})
     recall = (n_crisis - len(missed)) / n_crisis if n_crisis else 1.0
     false_alarm_rate = len(false_alarms) / n_safe if n_safe else 0.0
     return {
@@ -80,9 +90,9 @@ def evaluate(cases: Iterable[Mapping[str, object]]) -> Report:
     }
 
 
-def _print_report(path: Path, report: Report) -> None:
+def _print_report(path: Path, report: Report, who: str) -> None:
     caught = report["n_crisis"] - len(report["missed"])
-    print(f"== {path}")
+    print(f"== {path} ({who})")
     print(f"recall (must-catch):          {report['recall']:.1%}  ({caught}/{report['n_crisis']})")
     print(
         f"false alarms (must-not-catch): {report['false_alarm_rate']:.1%}  "
@@ -102,10 +112,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         help="JSONL file to score (repeatable; default: the eval and held-out sets)",
     )
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="the learned crisis model")
+    parser.add_argument("--rules-only", action="store_true", help="score the rules alone")
     args = parser.parse_args(argv)
     files: list[Path] = args.file or list(DEFAULT_FILES)
+    model = None if args.rules_only else CrisisModel.load(args.model)
     for path in files:
-        _print_report(path, evaluate(load_cases(path)))
+        cases = load_cases(path)
+        _print_report(path, evaluate(cases), "rules")
+        if model is not None:
+            _print_report(path, evaluate(cases, model), f"rules or model at {model.threshold}")
     return 0
 
 

@@ -9,8 +9,11 @@ from engine.client import EngineClient, InProcessEngine
 from engine.conversation.service import ConversationPolicy
 from engine.inference.generation import DecodingConfig
 from engine.inference.models import ModelConfig, ModelSet
+from engine.safety import CrisisScreen
+from engine.safety.learned import CrisisModel
 from engine.store import EmotionStore
 from engine.types import ConversationResult, IncomingMessage
+from tests.conftest import REPO
 
 
 def make_engine(emotion: Path, chat: Path | None, url: str, **policy: Any) -> InProcessEngine:
@@ -23,7 +26,15 @@ def make_engine(emotion: Path, chat: Path | None, url: str, **policy: Any) -> In
             decoding=DecodingConfig(max_new_tokens=8),
         )
     )
-    return InProcessEngine(models, EmotionStore(url), ConversationPolicy(**policy))
+    return InProcessEngine(
+        models, EmotionStore(url), ConversationPolicy(**policy), crisis_screen=bundled_screen()
+    )
+
+
+def bundled_screen() -> CrisisScreen:
+    """The crisis check as users get it: the rules OR the bundled learned model."""
+    model = CrisisModel.load(REPO / "models" / "maeum-crisis")
+    return CrisisScreen(model, model.threshold)
 
 
 async def say(engine: EngineClient, message: IncomingMessage) -> tuple[ConversationResult, bool]:
