@@ -8,6 +8,7 @@ argument can choose whose history is read, exported or deleted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import io
 import json
@@ -57,6 +58,38 @@ async def tell_failure(interaction: discord.Interaction[Any]) -> None:
             await interaction.response.send_message(texts.SOMETHING_WENT_WRONG, ephemeral=True)
     except Exception as exc:  # the connection itself may be what failed
         log.warning("could not tell the user about the failure: %s", type(exc).__name__)
+
+
+TYPING_EVERY_S = 8.0  # Discord shows "typing…" for about 10 s per call
+TYPING_HEAD_START_S = 1.0  # how long an ordinary reply waits for its first "typing…" at most
+
+
+class TypingIndicator:
+    """ "Typing…" in a channel while the engine works, on its own task: best effort, never awaited
+    before the answer and never an error for the conversation."""
+
+    def __init__(self, channel: discord.abc.Messageable) -> None:
+        self._first = asyncio.Event()
+        self._task = asyncio.create_task(self._run(channel))
+
+    async def _run(self, channel: discord.abc.Messageable) -> None:
+        try:
+            while True:
+                try:
+                    await channel.typing()  # one typing call (the context manager would wait on it)
+                finally:
+                    self._first.set()
+                await asyncio.sleep(TYPING_EVERY_S)
+        except Exception as exc:
+            log.debug("typing indicator failed: %s", type(exc).__name__)
+
+    async def shown(self, within: float) -> None:
+        """Wait (bounded) until the first typing call has been answered."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._first.wait(), within)
+
+    def stop(self) -> None:
+        self._task.cancel()
 
 
 class ConsentView(discord.ui.View):
@@ -187,7 +220,7 @@ class MaeumCog(commands.Cog):
             if snapshot.content:
                 quoted.append(snapshot.content)
                 forwarded = True
-        reference = message.reference.resolved if message.reference is not None else None
+        reference = self._replied_to(message)
         me = self.bot.user
         if isinstance(reference, discord.Message) and (me is None or reference.author.id != me.id):
             if reference.content:
@@ -207,6 +240,17 @@ class MaeumCog(commands.Cog):
             quoted=tuple(quoted),
             kind=kind,
         )
+
+    @staticmethod
+    def _replied_to(message: discord.Message) -> discord.Message | None:
+        """The message this one replies to: as the gateway sent it along, or from the cache when
+        it didn't (a reply's crisis may be in the words it answers)."""
+        ref = message.reference
+        if ref is None or ref.type is not discord.MessageReferenceType.reply:
+            return None
+        if isinstance(ref.resolved, discord.Message):
+            return ref.resolved
+        return ref.cached_message
 
     def _update_key(self, snowflake: int) -> str:
         # One database may serve several bots: the dedupe id carries this bot's identity.
@@ -326,18 +370,26 @@ class MaeumCog(commands.Cog):
             return
         incoming = self._incoming(message, text, kind=MessageKind.MESSAGE)
         try:
-            if not incoming.text.strip() and (message.attachments or message.stickers):
+            only_media = not incoming.text.strip() and not incoming.quoted
+            if only_media and (message.attachments or message.stickers):
                 await message.channel.send(texts.NOT_TEXT)
                 return
+            # "Typing…" runs beside the engine, never before it: a failing or slow typing call
+            # (discord.py retries a 5xx for ~25 s) must not stand between a person and the card.
+            typing = TypingIndicator(message.channel)
             try:
-                async with message.channel.typing():
-                    result, ask = await self._respond(incoming)
+                result, ask = await self._respond(incoming)
+                if result.source is not ReplySource.CRISIS:
+                    await typing.shown(TYPING_HEAD_START_S)  # "typing…" before the reply, not after
             except Exception as exc:  # no reply went out: saying so is true
+                typing.stop()
                 log.error("discord message failed: %s at %s", type(exc).__name__, where(exc))
                 await self._send(
                     functools.partial(message.channel.send, texts.SOMETHING_WENT_WRONG), crisis=False
                 )
                 return
+            finally:
+                typing.stop()
             await self._deliver_to_channel(message, result)
             if ask:
                 # In a server the question goes to a DM: consent is between the person and the bot.
@@ -350,10 +402,18 @@ class MaeumCog(commands.Cog):
             log.error("discord message failed: %s at %s", type(exc).__name__, where(exc))
 
     @commands.Cog.listener()
-    async def on_message_edit(self, before: discord.Message, after: discord.Message) -> None:
-        """An edit is read for a crisis; in a DM the person hears that edits aren't re-read."""
-        if after.author.bot or before.content == after.content:
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """An edit is read for a crisis; in a DM the person hears that edits aren't re-read.
+
+        The raw event, not ``on_message_edit``: that one only fires for messages still in this
+        process's cache, so an edit after a restart (or of an older message) would go unread."""
+        after, before = payload.message, payload.cached_message
+        if after.author.bot or after.webhook_id is not None:
             return
+        if before is not None and before.content == after.content:
+            return  # an embed or a pin, not new words
+        if before is None and after.edited_at is None:
+            return  # not an edit of the text (a link preview arriving, say)
         text = self._addressed_text(after)
         if text is None:
             return

@@ -2,8 +2,11 @@
 
 Point ``discord.http.Route.BASE`` at :attr:`FakeDiscordServer.api_base`; deliver events through
 discord.py's own parsing (``bot._connection.parse_interaction_create(payload)``,
-``parse_message_create``) — there is no real gateway. Every REST call is recorded; tests wait for
-calls with :meth:`FakeDiscordServer.wait_for` (an asyncio condition with a bounded timeout).
+``parse_message_create``, ``parse_message_update``) — there is no real gateway. Every REST call is
+recorded; tests wait for calls with :meth:`FakeDiscordServer.wait_for` (an asyncio condition with a
+bounded timeout). Faults: :meth:`~FakeDiscordServer.fail_next` answers a 5xx (or any status),
+:meth:`~FakeDiscordServer.drop_next` closes the connection without an answer, and
+:meth:`~FakeDiscordServer.refuse_dms_to` answers 403 to messages in one person's DM channel.
 """
 
 from __future__ import annotations
@@ -68,9 +71,22 @@ class Call:
     json: Any
     files: list[UploadedFile] = field(default_factory=list)
     query: dict[str, str] = field(default_factory=dict)
-    status: int = 200
+    status: int = 200  # what the fake answered; 0: the connection was dropped without an answer
     result: Any = None
     at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Fault:
+    """The next ``times`` calls to ``route`` (matching ``when``) fail: ``status`` is answered, or
+    with ``status`` None the connection is dropped (after the call was recorded, as when a message
+    went through but its response was lost)."""
+
+    route: str
+    status: int | None
+    times: int
+    when: Callable[[Call], bool] | None = None
+    html: bool = False  # a proxy's HTML error page instead of Discord's JSON
 
 
 ROUTES: list[tuple[str, str]] = [
@@ -105,6 +121,8 @@ class FakeDiscordServer:
         self.dm_channels: dict[int, str] = {}
         # Interaction token → channel id, so follow-ups are messages in the right channel.
         self._channels_by_token: dict[str, str] = {}
+        self._faults: list[Fault] = []
+        self._refused_dms: set[int] = set()
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -160,6 +178,33 @@ class FakeDiscordServer:
         """For asserting that nothing happens: a bounded quiet period with no new call at all."""
         await self.log.wait_quiet(lambda: len(self.calls), quiet_s)
 
+    def fail_next(
+        self,
+        route: str,
+        *,
+        status: int = 500,
+        times: int = 1,
+        when: Callable[[Call], bool] | None = None,
+        html: bool = False,
+    ) -> None:
+        self._faults.append(Fault(route, status, times, when, html))
+
+    def drop_next(self, route: str, *, times: int = 1, when: Callable[[Call], bool] | None = None) -> None:
+        self._faults.append(Fault(route, None, times, when))
+
+    def refuse_dms_to(self, user_id: int) -> None:
+        """That person's DMs are closed: a message in their DM channel gets 403 (code 50007)."""
+        self._refused_dms.add(user_id)
+
+    def delivered(self, route: str, predicate: Callable[[Call], bool] | None = None) -> list[Call]:
+        """Calls to ``route`` that were answered 2xx (what actually reached the platform)."""
+        return [
+            c for c in self.calls_to(route) if 200 <= c.status < 300 and (predicate is None or predicate(c))
+        ]
+
+    def dm_channel_of(self, user_id: int) -> str | None:
+        return self.dm_channels.get(user_id)
+
     def register_interaction(self, payload: dict[str, Any]) -> None:
         self._channels_by_token[payload["token"]] = payload["channel_id"]
 
@@ -200,6 +245,9 @@ class FakeDiscordServer:
                 files=files,
                 query=dict(request.query),
             )
+            fault = self._fault_for(call)
+            if fault is not None:
+                return await self._fail(request, call, fault)
             call.result = self._answer(call)
             await self._record(call)
             if call.result is None:
@@ -207,6 +255,34 @@ class FakeDiscordServer:
             return _json(call.result)
 
         return handle
+
+    def _fault_for(self, call: Call) -> Fault | None:
+        if call.route == "POST /channels/{channel}/messages":
+            refused = {self.dm_channels.get(u) for u in self._refused_dms}
+            if call.match["channel"] in refused:
+                return Fault(call.route, 403, 1)
+        for fault in self._faults:
+            if fault.route == call.route and fault.times > 0 and (fault.when is None or fault.when(call)):
+                fault.times -= 1
+                if fault.times == 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    async def _fail(self, request: web.Request, call: Call, fault: Fault) -> web.StreamResponse:
+        call.status = fault.status or 0
+        await self._record(call)
+        if fault.status is None:
+            assert request.transport is not None
+            request.transport.abort()  # the client sees the server disconnect, no response
+            return web.Response(status=204)
+        if fault.status == 403:
+            body = {"message": "Cannot send messages to this user", "code": 50007}
+            return _json(body, status=403)
+        if fault.html:
+            page = f"<html><body><h1>{fault.status} Bad Gateway</h1></body></html>"
+            return web.Response(text=page, status=fault.status, content_type="text/html")
+        return _json({"message": f"{fault.status}: Internal Server Error", "code": 0}, status=fault.status)
 
     async def _unknown(self, request: web.Request) -> web.Response:
         self.requested_urls.append(str(request.url))
@@ -363,6 +439,47 @@ def guild_message(user_id: int, content: str, *, mention_bot: bool = False) -> d
         guild_id=str(GUILD_ID),
         mentions=mentions,
     )
+
+
+def edited(message: dict[str, Any], content: str) -> dict[str, Any]:
+    """The MESSAGE_UPDATE for ``message`` whose text was changed to ``content``."""
+    return {**message, "content": content, "edited_timestamp": now_iso()}
+
+
+def forwarded_dm(user_id: int, original: dict[str, Any]) -> dict[str, Any]:
+    """``user_id`` forwards ``original`` (someone else's message) into their DM with the bot: an
+    empty message of its own with a FORWARD reference and a snapshot of the original."""
+    payload = dm_message(user_id, "")
+    payload["message_reference"] = {
+        "type": 1,
+        "message_id": original["id"],
+        "channel_id": original["channel_id"],
+        **({"guild_id": original["guild_id"]} if "guild_id" in original else {}),
+    }
+    snapshot = {
+        key: original[key]
+        for key in ("type", "content", "embeds", "attachments", "timestamp", "edited_timestamp", "flags")
+    }
+    payload["message_snapshots"] = [{"message": {**snapshot, "mentions": [], "components": []}}]
+    return payload
+
+
+def guild_reply(
+    user_id: int, content: str, to: dict[str, Any], *, mention_bot: bool = True, resolved: bool = True
+) -> dict[str, Any]:
+    """A reply in the server channel to the message ``to``; with ``resolved`` the gateway sends the
+    replied-to message along (``referenced_message``), without it only the reference."""
+    payload = guild_message(user_id, content, mention_bot=mention_bot)
+    payload["type"] = 19  # REPLY
+    payload["message_reference"] = {
+        "type": 0,
+        "message_id": to["id"],
+        "channel_id": to["channel_id"],
+        "guild_id": str(GUILD_ID),
+    }
+    if resolved:
+        payload["referenced_message"] = to
+    return payload
 
 
 def _interaction_base(user_id: int, kind: int, *, guild: bool) -> dict[str, Any]:
