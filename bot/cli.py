@@ -21,10 +21,18 @@ def _settings() -> Settings:
 
 
 async def _chat(args: argparse.Namespace) -> int:
+    from engine.store.migrate import upgrade_or_explain
+
+    settings = _settings()
+    try:  # before the models load: a wrong database URL is one line, at once
+        await upgrade_or_explain(settings.resolved_database_url)
+    except MaeumError as exc:
+        print(f"maeum: {exc}", file=sys.stderr)
+        return 2
+
     from bot.compose import build_engine
     from bot.console import run_console
 
-    settings = _settings()
     engine = build_engine(settings)
     try:
         await engine.start()

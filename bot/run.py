@@ -14,10 +14,14 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from bot.compose import build_discord, build_engine, build_telegram
 from engine.errors import MaeumError
 from engine.settings import Settings
+from engine.store.migrate import upgrade_or_explain
+
+if TYPE_CHECKING:
+    from engine.client import InProcessEngine
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,14 @@ def missing_libraries(platforms: tuple[str, ...]) -> list[str]:
     return missing
 
 
+def build_engine(settings: Settings) -> InProcessEngine:
+    # Imported here: the engine brings the machine-learning libraries (seconds to import), and
+    # `maeum --help` or a wrong database URL should not wait for them.
+    from bot.compose import build_engine as build
+
+    return build(settings)
+
+
 def _stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -81,6 +93,13 @@ async def serve(settings: Settings, platforms: tuple[str, ...], *, stop: asyncio
     if absent:
         extras = ",".join(EXTRAS[p] for p in absent)
         return _fail(f"the {' and '.join(absent)} library is not installed: pip install 'maeum[{extras}]'")
+
+    try:  # the database first, before anything heavy is loaded: a wrong URL is one line at once
+        await upgrade_or_explain(settings.resolved_database_url)
+    except MaeumError as exc:
+        return _fail(str(exc))
+
+    from bot.compose import build_discord, build_telegram
 
     engine = build_engine(settings)
     try:
@@ -111,12 +130,18 @@ async def serve(settings: Settings, platforms: tuple[str, ...], *, stop: asyncio
         log.info("maeum is running on %s", " and ".join(platforms))
 
         stopped = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([stopped, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        # The engine can fail under the platforms (its database file deleted): then stop, loudly,
+        # rather than answer on while nothing more is stored.
+        failed: asyncio.Task[MaeumError] = asyncio.create_task(engine.failure())
+        done, _ = await asyncio.wait([stopped, failed, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        if failed in done:
+            code = _fail(str(failed.result()))
         for task in done:
-            if task is not stopped and task.exception() is not None:
+            if task not in (stopped, failed) and task.exception() is not None:
                 error = task.exception()
                 code = _fail(f"Discord stopped ({type(error).__name__}); check MAEUM_DISCORD_TOKEN")
         stopped.cancel()
+        failed.cancel()
     finally:
         for stopper in reversed(stoppers):
             try:

@@ -11,7 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 
 import migrations
-from engine.store.db import create_engine_for, normalize_url
+from engine.errors import MaeumError, StoreUnavailableError
+from engine.store.db import create_engine_for, normalize_url, unreachable_message
 
 SCRIPT_LOCATION = Path(migrations.__file__).resolve().parent
 
@@ -35,6 +36,19 @@ def downgrade(url: str, revision: str) -> None:
 
 async def upgrade_async(url: str, revision: str = "head") -> None:
     await asyncio.to_thread(upgrade, url, revision)
+
+
+async def upgrade_or_explain(url: str, revision: str = "head") -> None:
+    """:func:`upgrade_async`, with any failure to reach the database turned into one sentence for
+    the operator (:class:`StoreUnavailableError`; the password never in it). Light to import: the
+    commands call it before they load the models, so a wrong MAEUM_DATABASE_URL is reported in a
+    second, not after the machine-learning libraries have loaded."""
+    try:
+        await upgrade_async(url, revision)
+    except MaeumError:
+        raise
+    except Exception as exc:
+        raise StoreUnavailableError(unreachable_message(url, exc)) from None
 
 
 async def current_revision(url: str) -> str | None:
