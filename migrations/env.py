@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from alembic import context
 from sqlalchemy import text
@@ -44,8 +45,13 @@ async def _run_async(url: str) -> None:
                 await conn.commit()
             finally:
                 if postgres:
-                    await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
-                    await conn.commit()
+                    # A failed migration leaves the transaction aborted: roll back first, or the
+                    # unlock itself fails and hides the real error. (Closing the connection would
+                    # release the lock too; unlocking is the polite, immediate way.)
+                    await conn.rollback()
+                    with contextlib.suppress(Exception):
+                        await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                        await conn.commit()
     finally:
         await engine.dispose()
 

@@ -384,25 +384,27 @@ class EmotionStore:
     async def forget(self, ref: UserRef) -> bool:
         """Delete everything of one person; on SQLite also scrub free pages and the WAL."""
 
-        async def op() -> bool:
+        async def op() -> tuple[bool, bool]:
+            """(whether the person had a record, whether anything at all was deleted)"""
             async with self._writing() as session:
                 query = select(User.id).where(
                     User.platform == ref.platform, User.platform_user_id == ref.user_id
                 )
                 user_id = (await session.execute(query)).scalar_one_or_none()
                 # Their messages still waiting to be answered go too (the inbox holds their text).
-                await session.execute(delete(InboxRow).where(InboxRow.user_key == ref.key))
+                waiting = await session.execute(delete(InboxRow).where(InboxRow.user_key == ref.key))
+                held_text = bool(getattr(waiting, "rowcount", 0))
                 if user_id is None:
-                    return False
+                    return False, held_text
                 await session.execute(delete(EmotionEvent).where(EmotionEvent.user_id == user_id))
                 await session.execute(delete(CheckinRow).where(CheckinRow.user_id == user_id))
                 await session.execute(delete(User).where(User.id == user_id))
-                return True
+                return True, True
 
-        deleted = await with_retry(op)
-        if deleted:
+        known, deleted = await with_retry(op)
+        if deleted:  # someone without a record can still have had messages waiting in the inbox
             await self.scrub()
-        return deleted
+        return known
 
     async def scrub(self) -> None:
         """Make deletions unrecoverable: secure_delete zeroes pages; the checkpoint empties the WAL."""
