@@ -14,6 +14,8 @@ import json
 import logging
 import re
 import secrets
+import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -131,11 +133,39 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         return None
 
 
+class ActionsShown:
+    """When each chat last got a chat action. Telegram shows one for about 5 seconds, so sending it
+    again sooner adds nothing but an API call: a flood of 1,000 messages would otherwise cost 1,000
+    calls against the bot's overall send rate, which everyone's replies share."""
+
+    def __init__(self, cap: int = 10_000, clock: Any = time.monotonic) -> None:
+        self._last: OrderedDict[tuple[int, str], float] = OrderedDict()
+        self._cap = cap
+        self._clock = clock
+
+    def due(self, chat_id: int, action: str) -> bool:
+        now = self._clock()
+        key = (chat_id, action)
+        last = self._last.pop(key, None)
+        if last is not None and now - last < TYPING_REFRESH_S:
+            self._last[key] = last
+            return False
+        self._last[key] = now
+        while len(self._last) > self._cap:  # bounded: the oldest are the ones long expired
+            self._last.popitem(last=False)
+        return True
+
+
 @contextlib.asynccontextmanager
-async def chat_action(bot: ExtBot[None], chat: Chat, action: str) -> AsyncIterator[None]:
-    """Show "typing…" (or "sending a photo…") while the engine works, refreshed until it is done."""
+async def chat_action(
+    bot: ExtBot[None], chat: Chat, action: str, shown: ActionsShown | None = None
+) -> AsyncIterator[None]:
+    """Show "typing…" (or "sending a photo…") while the engine works, refreshed until it is done;
+    not sent again while an earlier one is still showing (``shown``)."""
 
     async def send() -> None:
+        if shown is not None and not shown.due(chat.id, action):
+            return
         try:
             await bot.send_chat_action(chat_id=chat.id, action=action)
         except TelegramError as exc:  # a missing indicator must never cost the reply
@@ -211,6 +241,7 @@ class TelegramAdapter:
         self.engine = engine
         self.retention_days = retention_days
         self.asked = AskedOnce()
+        self.actions = ActionsShown()
 
     def register(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         app.add_handler(CommandHandler("start", self.start))
@@ -302,9 +333,19 @@ class TelegramAdapter:
             log.error("could not record a handled update: %s", type(exc).__name__)
 
     async def _ask_consent(self, message: Message, owner: int) -> None:
-        await message.reply_text(
-            texts.consent_prompt(self.retention_days), reply_markup=consent_buttons(owner), do_quote=False
-        )
+        try:
+            await deliver(
+                functools.partial(
+                    message.reply_text,
+                    texts.consent_prompt(self.retention_days),
+                    reply_markup=consent_buttons(owner),
+                    do_quote=False,
+                ),
+                retryable=retryable,
+                what="consent question",
+            )
+        except Undelivered:
+            self.asked.forget(user_ref(owner).key)  # asked again on a later message
 
     # Commands ----------------------------------------------------------------------------------
 
@@ -345,7 +386,7 @@ class TelegramAdapter:
         if (await self.engine.user_status(ref)).consent is False:
             await message.reply_text(texts.MOOD_NO_CONSENT)
             return
-        async with chat_action(context.bot, message.chat, ChatAction.UPLOAD_PHOTO):
+        async with chat_action(context.bot, message.chat, ChatAction.UPLOAD_PHOTO, self.actions):
             result: MoodResultLike = await mood(ref, weeks=weeks)
         fits = utf16_len(result.summary) <= CAPTION_LIMIT
         await message.reply_photo(
@@ -358,7 +399,7 @@ class TelegramAdapter:
         message, sender = update.message, update.effective_user
         if message is None or sender is None or not await self._private_only(message):
             return
-        async with chat_action(context.bot, message.chat, ChatAction.UPLOAD_DOCUMENT):
+        async with chat_action(context.bot, message.chat, ChatAction.UPLOAD_DOCUMENT, self.actions):
             data = await self.engine.export(user_ref(sender.id))
         payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
         caption = texts.EXPORT_CAPTION if data.get("user") else texts.EXPORT_EMPTY_CAPTION
@@ -442,7 +483,7 @@ class TelegramAdapter:
         )
         # The engine answers first (its crisis check needs nothing that can fail); the consent
         # lookup comes after, so a database outage cannot stand between a person and the card.
-        async with chat_action(context.bot, message.chat, ChatAction.TYPING):
+        async with chat_action(context.bot, message.chat, ChatAction.TYPING, self.actions):
             result = await self.engine.respond(incoming)
         if result.source is ReplySource.CRISIS and not _is_private(message.chat):
             await self._crisis_in_group(context, message, sender_id, result.reply)
@@ -457,8 +498,10 @@ class TelegramAdapter:
         await self._acknowledge(result.receipt)
         # First contact: the answer comes first, then the question, once — in the private chat
         # only, since consent is between the person and the bot, not something a group sees.
+        # Never right after a crisis card (as on Discord): the question waits for a later message.
         if (
             result.reply
+            and result.source is not ReplySource.CRISIS
             and _is_private(message.chat)
             and await self._consent_unset(ref)
             and self.asked.first_time(ref.key)
@@ -598,6 +641,10 @@ class TelegramAdapter:
         update_id = update.update_id if isinstance(update, Update) else None
         log.error("telegram update %s failed: %s at %s", update_id, type(error).__name__, where(error))
         if not isinstance(update, Update) or update.effective_chat is None or isinstance(error, Forbidden):
+            return
+        if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+            # A send failed on the way (a 5xx, a timeout, a dropped connection): it may well have
+            # arrived with only its answer lost, and the error text would go the same broken way.
             return
         try:
             await context.bot.send_message(update.effective_chat.id, texts.SOMETHING_WENT_WRONG)
