@@ -4,6 +4,11 @@ It speaks the wire format python-telegram-bot uses (form, multipart and JSON bod
 ``/bot<token>/<method>``) so the real Application runs against it unchanged. Tests wait for calls
 with :meth:`FakeTelegramServer.wait_for` (an asyncio condition with a bounded timeout), never by
 sleeping.
+
+Faults a real network and a real Bot API produce can be injected per call: 429s (:meth:`fail_once`),
+5xx answers, an HTML page from a proxy, a dropped connection, a send that took effect but whose answer
+was lost, a 403 for one chat (:meth:`fail_next`), and sends held in flight (:meth:`hold`) so a test can
+kill a bot process while they are unanswered.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 from aiohttp import web
@@ -25,6 +30,34 @@ from tests.fakes.call_log import CallLog
 BOT_ID = 7000001
 BOT_USERNAME = "maeum_test_bot"
 TEXT_FIELDS = frozenset({"text", "caption", "secret_token", "url", "callback_query_id"})
+
+# "500": Telegram's JSON error with HTTP 500; "502": an HTML error page from a proxy in front of the
+# API; "drop": the connection closes before any answer (the call took no effect); "lost": the call
+# took effect (recorded as delivered), then the connection closed before its answer; "403": Forbidden
+# (a person who never opened a private chat with the bot, or blocked it).
+FaultKind = Literal["500", "502", "drop", "lost", "403"]
+DROPPED = 0  # Call.status of a call whose connection was closed without an answer
+BAD_GATEWAY_PAGE = (
+    "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center>"
+    "<hr><center>nginx</center></body></html>"
+)
+
+
+class ApiError(Exception):
+    """A method handler's refusal, answered the way the Bot API answers it."""
+
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+@dataclass
+class Fault:
+    method: str
+    kind: FaultKind
+    times: int | None  # None: every matching call
+    when: Callable[[dict[str, Any]], bool] | None
 
 
 @dataclass(frozen=True)
@@ -76,6 +109,12 @@ class FakeTelegramServer:
         self._message_ids = itertools.count(100)
         self._chats: dict[int, dict[str, Any]] = {}
         self._fail_once: dict[str, int] = {}
+        self._faults: list[Fault] = []
+        self._hold: tuple[str, int] | None = None  # (method, calls let through before holding)
+        self._hold_passed = 0
+        self.held = 0  # calls held in flight right now
+        self._release_held = asyncio.Event()
+        self.confirmed_offset = 0  # the highest getUpdates offset seen: updates below it are forgotten
         self._updates_changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._closing = False
@@ -95,6 +134,7 @@ class FakeTelegramServer:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     async def close(self) -> None:
+        self._release_held.set()
         # Release held long polls first, or shutting the server down waits out their timeout.
         async with self._updates_changed:
             self._closing = True
@@ -126,6 +166,45 @@ class FakeTelegramServer:
     def fail_once(self, method: str, retry_after: int) -> None:
         """The next call to ``method`` gets 429 Too Many Requests with this retry_after."""
         self._fail_once[method.lower()] = retry_after
+
+    def fail_next(
+        self,
+        method: str,
+        kind: FaultKind,
+        *,
+        times: int | None = 1,
+        when: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        """The next ``times`` calls to ``method`` (those whose params match ``when``; every one when
+        ``times`` is None) fail with ``kind`` (see :data:`FaultKind`). Failed calls are recorded with
+        their status (:data:`DROPPED` for a closed connection); a "lost" call is recorded as a
+        successful one, since it took effect."""
+        self._faults.append(Fault(method.lower(), kind, times, when))
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def hold(self, method: str, *, after: int) -> None:
+        """Let ``after`` more calls to ``method`` through, then hold every later one in flight: not
+        answered and not taking effect, until :meth:`drop_held` closes their connections (the way
+        requests of a killed process end)."""
+        self._hold = (method.lower(), after)
+        self._hold_passed = 0
+        self._release_held.clear()
+
+    def drop_held(self) -> None:
+        """Stop holding: calls held so far end without effect; later ones are served normally."""
+        self._hold = None
+        self._release_held.set()
+
+    def forgotten(self, update_id: int) -> bool:
+        """Whether getUpdates confirmed ``update_id`` (Telegram would never deliver it again)."""
+        return update_id < self.confirmed_offset
+
+    @property
+    def pending_updates(self) -> list[dict[str, Any]]:
+        """Updates queued and not yet confirmed by a getUpdates with a higher offset."""
+        return list(self._updates)
 
     async def deliver_webhook(self, update: dict[str, Any], *, secret: str | None = None) -> int:
         """POST an update to the registered webhook, as Telegram does; returns the HTTP status.
@@ -210,20 +289,83 @@ class FakeTelegramServer:
                 },
                 status=429,
             )
+        fault = self._take_fault(method, params)
+        if fault in ("500", "502", "403", "drop"):
+            return await self._fail(request, call, fault)
+        if self._holds(method):
+            self.held += 1
+            try:
+                await self._release_held.wait()
+            finally:
+                self.held -= 1
+            self._drop_connection(request)
+            return web.Response()
         handler = getattr(self, f"_m_{method.lower()}", None)
         if handler is None:
             call.status = 404
             await self._record(call)
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
-        if method.lower() == "getupdates":
-            call.result = await handler(params, files)
-        else:
-            call.result = handler(params, files)
+        try:
+            if method.lower() == "getupdates":
+                call.result = await handler(params, files)
+            else:
+                call.result = handler(params, files)
+        except ApiError as exc:
+            call.status = exc.code
+            await self._record(call)
+            return web.json_response(
+                {"ok": False, "error_code": exc.code, "description": exc.description}, status=exc.code
+            )
         await self._record(call)
+        if fault == "lost":
+            self._drop_connection(request)
+            return web.Response()
         return web.json_response({"ok": True, "result": call.result})
 
     async def _record(self, call: Call) -> None:
         await self.log.record(call)
+
+    def _take_fault(self, method: str, params: dict[str, Any]) -> FaultKind | None:
+        for fault in self._faults:
+            if fault.method == method.lower() and (fault.when is None or fault.when(params)):
+                if fault.times is not None:
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
+                return fault.kind
+        return None
+
+    def _holds(self, method: str) -> bool:
+        if self._hold is None or self._hold[0] != method.lower():
+            return False
+        if self._hold_passed < self._hold[1]:
+            self._hold_passed += 1
+            return False
+        return True
+
+    @staticmethod
+    def _drop_connection(request: web.Request) -> None:
+        if request.transport is not None:
+            request.transport.abort()
+
+    async def _fail(self, request: web.Request, call: Call, kind: FaultKind) -> web.Response:
+        if kind == "drop":
+            call.status = DROPPED
+            await self._record(call)
+            self._drop_connection(request)
+            return web.Response()
+        if kind == "502":
+            call.status = 502
+            await self._record(call)
+            return web.Response(status=502, text=BAD_GATEWAY_PAGE, content_type="text/html")
+        code, description = (
+            (403, "Forbidden: bot can't initiate conversation with a user")
+            if kind == "403"
+            else (500, "Internal Server Error")
+        )
+        call.status = code
+        await self._record(call)
+        return web.json_response({"ok": False, "error_code": code, "description": description}, status=code)
 
     def _remember_chats(self, update: dict[str, Any]) -> None:
         for key in ("message", "edited_message"):
@@ -257,6 +399,7 @@ class FakeTelegramServer:
 
     async def _m_getupdates(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
         offset = int(params.get("offset") or 0)
+        self.confirmed_offset = max(self.confirmed_offset, offset)
         if offset:
             # Telegram forgets updates below the offset: they were confirmed.
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
@@ -270,6 +413,8 @@ class FakeTelegramServer:
         return self._updates[:limit]
 
     def _m_sendmessage(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
+        if not str(params.get("text") or "").strip():
+            raise ApiError(400, "Bad Request: message text is empty")  # as Telegram answers
         return self._message(params, text=params["text"])
 
     def _m_sendphoto(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
@@ -422,3 +567,28 @@ def callback_update(user_id: int, data: str, bot_message: dict[str, Any]) -> dic
             "message": bot_message,
         }
     }
+
+
+def photo_update(user_id: int, caption: str, **kwargs: Any) -> dict[str, Any]:
+    """A photo with words under it."""
+    photo = [{"file_id": "photo-in", "file_unique_id": "pi", "width": 640, "height": 480}]
+    return {"message": message(user_id, photo=photo, caption=caption, **kwargs)}
+
+
+def forwarded_update(
+    user_id: int, text: str, *, from_user_id: int, first_name: str = "지수"
+) -> dict[str, Any]:
+    """Someone else's message that ``user_id`` forwards to the bot."""
+    origin = {"type": "user", "date": int(time.time()) - 60, "sender_user": user(from_user_id, first_name)}
+    return {"message": message(user_id, text=text, forward_origin=origin)}
+
+
+def external_quote_update(
+    user_id: int, text: str, *, quoted: str, from_user_id: int, from_chat: dict[str, Any]
+) -> dict[str, Any]:
+    """A private message that replies to (and quotes) a message from another chat: Telegram's
+    "reply in another chat" sends the quoted part as ``quote`` and the source as ``external_reply``."""
+    origin = {"type": "user", "date": int(time.time()) - 60, "sender_user": user(from_user_id, "지수")}
+    external = {"origin": origin, "chat": from_chat, "message_id": next(_message_ids)}
+    quote = {"text": quoted, "position": 0, "is_manual": True}
+    return {"message": message(user_id, text=text, external_reply=external, quote=quote)}
