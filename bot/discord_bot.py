@@ -214,6 +214,8 @@ class MaeumCog(commands.Cog):
             log.error("could not record a handled message: %s", type(exc).__name__)
 
     def _incoming(self, message: discord.Message, text: str, *, kind: MessageKind) -> IncomingMessage:
+        # When it was sent (or edited): a backlog worked through later must not refill the rate limit.
+        sent_at = (message.edited_at if kind is MessageKind.EDIT else None) or message.created_at
         quoted: list[str] = []
         forwarded = False
         for snapshot in getattr(message, "message_snapshots", None) or []:  # a forwarded message
@@ -232,6 +234,7 @@ class MaeumCog(commands.Cog):
                 update_id=self._update_key(message.id),
                 forwarded=True,
                 kind=kind,
+                received_at=sent_at,
             )
         return IncomingMessage(
             user=user_ref(message.author),
@@ -239,6 +242,7 @@ class MaeumCog(commands.Cog):
             update_id=self._update_key(message.id),
             quoted=tuple(quoted),
             kind=kind,
+            received_at=sent_at,
         )
 
     @staticmethod
@@ -267,7 +271,10 @@ class MaeumCog(commands.Cog):
         private = interaction.guild_id is not None
         await interaction.response.defer(thinking=True, ephemeral=private)  # models: the 3-second rule
         incoming = IncomingMessage(
-            user=user_ref(interaction.user), text=message, update_id=self._update_key(interaction.id)
+            user=user_ref(interaction.user),
+            text=message,
+            update_id=self._update_key(interaction.id),
+            received_at=interaction.created_at,
         )
         result, ask = await self._respond(incoming)
         crisis = result.source is ReplySource.CRISIS

@@ -173,10 +173,11 @@ async def chat_action(
 
     async def refresh() -> None:
         while True:
-            await asyncio.sleep(TYPING_REFRESH_S)
             await send()
+            await asyncio.sleep(TYPING_REFRESH_S)
 
-    await send()  # before the work starts, so it is seen first
+    # Beside the work, never before it: a slow or hanging chat action must not hold up a reply
+    # (least of all a crisis card). It still goes out first whenever the engine has work to do.
     task = asyncio.create_task(refresh())
     try:
         yield
@@ -480,6 +481,7 @@ class TelegramAdapter:
             update_id=update_key(context.bot, update),
             quoted=quoted_texts(message, context.bot),
             forwarded=message.forward_origin is not None,
+            received_at=message.date,  # when it was sent: a backlog must not refill the rate limit
         )
         # The engine answers first (its crisis check needs nothing that can fail); the consent
         # lookup comes after, so a database outage cannot stand between a person and the card.
@@ -575,6 +577,7 @@ class TelegramAdapter:
                 update_id=update_key(context.bot, update),
                 quoted=quoted_texts(message, context.bot),
                 kind=MessageKind.EDIT,
+                received_at=message.edit_date or message.date,
             )
         )
         if result.source is ReplySource.CRISIS:

@@ -45,6 +45,11 @@ from engine.types import (
 
 log = logging.getLogger(__name__)
 
+NEEDS_CONSENT = (
+    "안부 알림과 시간대는 저장해야 드릴 수 있는 기능이라, 감정 기록 저장에 동의해 주신 분께만 "
+    "설정해 드려요. 동의하시면 바로 맞춰 드릴게요."
+)
+
 
 @dataclass(frozen=True)
 class UserStatus:
@@ -177,6 +182,8 @@ class InProcessEngine:
         )
         self._checkin_task: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
+        self._scrubber: asyncio.Task[None] | None = None
+        self.scrub_every_s = 60.0
         self._failed: asyncio.Future[MaeumError] | None = None
         self.watch_every_s = 2.0
 
@@ -199,6 +206,7 @@ class InProcessEngine:
         path = sqlite_path(self.store.url)
         if path is not None:
             self._watchdog = asyncio.create_task(self._watch_database_file(path))
+            self._scrubber = asyncio.create_task(self._scrub_loop())
         self._started = True
 
     async def _watch_database_file(self, path: Path) -> None:
@@ -230,6 +238,15 @@ class InProcessEngine:
                     )
                 return
 
+    async def _scrub_loop(self) -> None:
+        """Answered messages' text leaves the SQLite WAL within a minute, not at some checkpoint."""
+        while True:
+            await asyncio.sleep(self.scrub_every_s)
+            try:
+                await self.store.scrub_if_needed()
+            except Exception as exc:
+                log.warning("could not scrub the database: %s", type(exc).__name__)
+
     async def failure(self) -> MaeumError:
         if self._failed is None:
             self._failed = asyncio.get_running_loop().create_future()
@@ -239,7 +256,9 @@ class InProcessEngine:
         """Answer what is queued, finish background writes, then release the models and the store."""
         # Wait for the cancelled loops to unwind: closing the store under a query in flight can
         # leave the aiosqlite connection's close waiting forever.
-        tasks = [t for t in (self._retention, self._checkin_task, self._watchdog) if t is not None]
+        tasks = [
+            t for t in (self._retention, self._checkin_task, self._watchdog, self._scrubber) if t is not None
+        ]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -283,19 +302,31 @@ class InProcessEngine:
         return UserStatus(known=True, consent=record.consent, timezone=record.timezone)
 
     async def set_consent(self, user: UserRef, granted: bool) -> None:
+        if not granted:  # a "no" forgets what this process remembers too
+            self.conversation.forget(user.key)
         await self.store.set_consent(user, granted)
+
+    async def _require_consent(self, user: UserRef) -> None:
+        # A time zone or a check-in is stored about the person: not before they said yes.
+        record = await self.store.get_user(user)
+        if record is None or record.consent is not True:
+            raise CheckinError(NEEDS_CONSENT)
 
     async def set_timezone(self, user: UserRef, zone: str) -> None:
         """Raises :class:`CheckinError` (a Korean message) for a name that is not a time zone."""
-        await self.store.set_timezone(user, parse_zone(zone).key)
+        key = parse_zone(zone).key
+        await self._require_consent(user)
+        await self.store.set_timezone(user, key)
 
     async def set_checkin(self, user: UserRef, when: str) -> str:
         """``"21:00"`` turns the daily check-in on, ``"off"`` turns it off; returns the answer to show.
         Raises :class:`CheckinError` with a Korean message for times it cannot honour."""
         if when.strip().lower() in ("off", "끄기", "해제", "취소"):
-            await self.store.set_checkin(user, None)
+            if await self.store.get_user(user) is not None:
+                await self.store.set_checkin(user, None)
             return "매일 안부 알림을 껐어요. 언제든 /checkin 21:00 처럼 다시 켤 수 있어요."
         at = parse_time(when)
+        await self._require_consent(user)
         if self.checkins.quiet.contains(at):
             raise CheckinError(
                 f"{self.checkins.quiet.describe()}는 쉬는 시간이라 알림을 보내지 않아요. "

@@ -7,8 +7,9 @@ Data, and what each part is for:
   crisis" and shows the card to about 1 in 10 ordinary sad or lonely messages;
 - threshold: ``crisis_dev.jsonl`` (written apart from the training lines, not tuned into the
   rules): the lowest threshold at which rules OR model keep false alarms there at most
-  ``max_dev_false_alarms``, and on the held-back 20% of everyday messages at most
-  ``max_everyday_false_alarms``;
+  ``max_dev_false_alarms``, on the held-back 20% of everyday messages at most
+  ``max_everyday_false_alarms``, and fire on at most ``max_probe_false_alarms`` of the short
+  everyday probes (``crisis_short_probes.jsonl``: 안녕, 끝, 그만, 살고 싶다…);
 - report only, never tuned on: ``crisis_holdout.jsonl``.
 """
 
@@ -63,7 +64,7 @@ def _matrix(cases: Sequence[Case], dim: int, max_n: int) -> Any:
     for case in cases:
         ids = featurize(case.text, dim, max_n)
         indices.append(ids)
-        values.append(np.full(ids.size, 1.0 / max(1.0, np.sqrt(ids.size)), dtype=np.float32))
+        values.append(np.ones(ids.size, dtype=np.float32))  # binary, as CrisisModel.probability reads
         pointers.append(pointers[-1] + ids.size)
     return csr_matrix(
         (np.concatenate(values), np.concatenate(indices), np.array(pointers)), shape=(len(cases), dim)
@@ -91,16 +92,22 @@ def rates(cases: Sequence[Case], model: CrisisModel | None, threshold: float | N
     }
 
 
+def _is_short(text: str) -> bool:
+    return len(text.replace(" ", "")) <= 8
+
+
 def train_crisis(
     out: Path,
     *,
     data: Path = DATA,
     dim: int = 1 << 18,
     max_n: int = 3,
-    c: float = 16.0,
+    c: float = 4.0,
     everyday_weight: float = 0.3,
+    short_weight: float = 2.0,
     max_dev_false_alarms: float = 0.025,
     max_everyday_false_alarms: float = 0.005,
+    max_probe_false_alarms: int = 1,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Train, choose the threshold, save the model and its metrics; returns the metrics."""
@@ -116,7 +123,13 @@ def train_crisis(
 
     rows = train + everyday_train
     y = np.array([r.crisis for r in rows])
-    weights = np.array([1.0 if i < len(train) else everyday_weight for i in range(len(rows))])
+    # Short everyday messages weigh more: without them "안녕" or "끝" read like a goodbye.
+    weights = np.array(
+        [
+            1.0 if i < len(train) else (short_weight if _is_short(r.text) else everyday_weight)
+            for i, r in enumerate(rows)
+        ]
+    )
     weights[y] *= weights[~y].sum() / weights[y].sum()  # the two classes weigh the same overall
     fit = LogisticRegression(C=c, max_iter=5000).fit(_matrix(rows, dim, max_n), y, sample_weight=weights)
     # Rounded to float16 now, as saved, so the threshold is chosen on the weights that ship.
@@ -126,24 +139,47 @@ def train_crisis(
     dev_p = np.array([model.probability(r.text) for r in dev])
     dev_rules = np.array([assess(r.text).is_crisis for r in dev])
     check_p = np.array([model.probability(r.text) for r in everyday_check])
+    probes = (
+        read_cases(safety / "crisis_short_probes.jsonl")
+        if (safety / "crisis_short_probes.jsonl").exists()
+        else []
+    )
+    probe_p = np.array([model.probability(r.text) for r in probes])
     dev_safe = np.array([not r.crisis for r in dev])
     threshold = 0.995
     for t in np.arange(0.30, 0.995, 0.005):
         dev_fa = (dev_rules | (dev_p >= t))[dev_safe].mean()
-        if dev_fa <= max_dev_false_alarms and (check_p >= t).mean() <= max_everyday_false_alarms:
+        if (
+            dev_fa <= max_dev_false_alarms
+            and (check_p >= t).mean() <= max_everyday_false_alarms
+            and int((probe_p >= t).sum()) <= max_probe_false_alarms
+        ):
             threshold = round(float(t), 3)
             break
     model = CrisisModel(model.weights, model.bias, dim, max_n, threshold)
 
     metrics: dict[str, Any] = {
         "threshold": threshold,
-        "chosen_on": "crisis_dev.jsonl and 20% of everyday messages held back from training",
-        "settings": {"dim": dim, "max_n": max_n, "C": c, "everyday_weight": everyday_weight, "seed": seed},
+        "chosen_on": "crisis_dev.jsonl, 20% of everyday messages held back, crisis_short_probes.jsonl",
+        "settings": {
+            "dim": dim,
+            "max_n": max_n,
+            "C": c,
+            "everyday_weight": everyday_weight,
+            "short_weight": short_weight,
+            "seed": seed,
+        },
         "training": {"crisis_lines": int(y.sum()), "other_lines": int((~y).sum())},
         "sets": {},
     }
     holdout = read_cases(safety / "crisis_holdout.jsonl")
-    for name, cases in (("dev", dev), ("everyday_held_back", everyday_check), ("holdout", holdout)):
+    sets = (
+        ("dev", dev),
+        ("everyday_held_back", everyday_check),
+        ("short_probes", probes),
+        ("holdout", holdout),
+    )
+    for name, cases in sets:
         metrics["sets"][name] = {"rules": rates(cases, None), "rules_or_model": rates(cases, model)}
     model.save(out, metrics)
     return metrics

@@ -101,8 +101,9 @@ class ConversationService:
         self.inference = inference
         self.store = store
         self.policy = policy or ConversationPolicy()
-        self.tracker = tracker or CrisisTracker()
-        self.screen = screen or CrisisScreen()
+        self.tracker = tracker if tracker is not None else CrisisTracker()
+        # Not `screen or ...`: a screen with no recent messages has len() 0 and would read as false.
+        self.screen = screen if screen is not None else CrisisScreen()
         self.context = ContextMemory(self.policy.context_turns, self.policy.context_ttl)
         self.clock = clock
         self.rng = rng or random.Random()
@@ -128,7 +129,7 @@ class ConversationService:
             return ConversationResult(reply="", source=ReplySource.QUIET, receipt=receipt)
         if await self._already_handled(message):
             return ConversationResult(reply="", source=ReplySource.DUPLICATE)
-        guard = self._guard(text, message)
+        guard = self._guard(text, message, now)
         if guard is not None:
             source = ReplySource.GUARD if guard else ReplySource.QUIET
             return ConversationResult(reply=guard, source=source, receipt=receipt)
@@ -175,7 +176,7 @@ class ConversationService:
         except DuplicateUpdateError:  # another delivery of the same update got there first
             return False
 
-    def _guard(self, text: str, message: IncomingMessage) -> str | None:
+    def _guard(self, text: str, message: IncomingMessage, now: datetime) -> str | None:
         """A reply for input the models should not see ("" for nothing to send), or None."""
         if not text:  # nothing left once control characters and blanks are gone
             return EMPTY_REPLY
@@ -183,7 +184,7 @@ class ConversationService:
             return TOO_LONG_REPLY.format(limit=self.policy.max_message_chars)
         if message.user.platform in self.policy.unlimited_platforms:
             return None
-        verdict = self.limiter.check(message.user.key)
+        verdict = self.limiter.check(message.user.key, now.timestamp())
         if verdict is Verdict.DENY_FIRST:
             return RATE_LIMITED_REPLY
         if verdict is Verdict.DENY_AGAIN:

@@ -60,8 +60,9 @@ class CrisisModel:
         ids = featurize(text, self.dim, self.max_n)
         if ids.size == 0:
             return 0.0
-        # Binary features scaled to unit length, as in training.
-        score = float(self.weights[ids].sum()) / math.sqrt(ids.size) + self.bias
+        # Plain binary features, as in training: not scaled by length, so a two-syllable message
+        # ("안녕", "끝") cannot reach a long crisis message's certainty on a handful of n-grams.
+        score = float(self.weights[ids].sum()) + self.bias
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, score))))
 
     def __call__(self, text: str) -> float:
@@ -72,6 +73,7 @@ class CrisisModel:
         np.save(out / WEIGHTS_FILE, self.weights.astype(np.float16))
         config = {
             "kind": "char-ngram-logistic",
+            "features": "binary",
             "dim": self.dim,
             "max_n": self.max_n,
             "bias": self.bias,
@@ -84,6 +86,8 @@ class CrisisModel:
     def load(cls, location: str | Path) -> CrisisModel:
         path = Path(location)
         config = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+        if config.get("features") != "binary":
+            raise ValueError(f"{path}: not a model this version reads (retrain: maeum train crisis)")
         weights = np.load(path / WEIGHTS_FILE).astype(np.float32)
         if weights.shape != (int(config["dim"]),):
             raise ValueError(f"{path}: weights do not match the configured size")

@@ -64,6 +64,7 @@ class EmotionStore:
         self._write = async_sessionmaker(
             self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
+        self.text_deleted = False
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -279,9 +280,11 @@ class EmotionStore:
     async def inbox_pending(self, channel: str) -> list[InboxEntry]:
         async def op() -> list[InboxEntry]:
             async with self._read() as session:
-                query = select(InboxRow).where(InboxRow.channel == channel).order_by(InboxRow.received_at)
+                query = select(InboxRow).where(InboxRow.channel == channel)
                 rows = (await session.execute(query)).scalars().all()
-                return [InboxEntry(r.entry_id, r.user_key, r.payload, r.received_at) for r in rows]
+                entries = [InboxEntry(r.entry_id, r.user_key, r.payload, r.received_at) for r in rows]
+                # In the order received; within a batch by the platform's numeric id ("9" before "10").
+                return sorted(entries, key=lambda e: (e.received_at, len(e.entry_id), e.entry_id))
 
         return await with_retry(op)
 
@@ -296,6 +299,7 @@ class EmotionStore:
                 )
 
         await with_retry(op)
+        self.text_deleted = True  # the WAL may still hold it: scrub_if_needed() empties it soon
 
     # Check-ins -------------------------------------------------------------------------------
 
@@ -412,6 +416,15 @@ class EmotionStore:
             return
         async with self.engine.connect() as conn:
             await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+
+    async def scrub_if_needed(self) -> bool:
+        """Scrub when answered inbox entries (message text) were deleted since the last scrub.
+        Not after every message (a checkpoint per reply costs too much), but within a minute."""
+        if not self.text_deleted:
+            return False
+        self.text_deleted = False
+        await self.scrub()
+        return True
 
     async def purge_older_than(self, days: int, now: datetime | None = None) -> int:
         cutoff = (now or datetime.now(UTC)) - timedelta(days=days)

@@ -333,6 +333,7 @@ async def test_help_is_ephemeral(bot: MaeumDiscordBot, server: FakeDiscordServer
 async def test_checkin_and_timezone_are_ephemeral_and_stored(
     bot: MaeumDiscordBot, server: FakeDiscordServer, engine: InProcessEngine
 ) -> None:
+    await engine.set_consent(ALICE_REF, True)  # both are stored about her: only with consent
     zone = deliver(bot, server, slash("timezone", ALICE, guild=True, zone="Asia/Seoul"))
     [answer] = await server.wait_for(CALLBACK, token_of(zone))
     assert flags(answer) & EPHEMERAL and answer.json["data"]["content"] == texts.TIMEZONE_SET.format(

@@ -240,12 +240,13 @@ async def test_a_reply_to_a_crisis_gets_the_card_for_someone_worried(
 async def test_a_crisis_split_across_two_dms_gets_the_card(
     bot: MaeumDiscordBot, server: FakeDiscordServer
 ) -> None:
-    first = dm_message(ALICE, "죽고")
+    # Each half alone is nothing to the rules and the model; together they are a crisis.
+    first = dm_message(ALICE, "더는")
     to_alice = in_channel(first["channel_id"])
     bot._connection.parse_message_create(first)  # type: ignore[arg-type]
     [reply, _prompt] = await server.wait_for(CHANNEL_MESSAGE, to_alice, count=2)
     assert content(reply) not in (CRISIS_CARD, THIRD_PARTY_CARD)
-    bot._connection.parse_message_create(dm_message(ALICE, "싶어"))  # type: ignore[arg-type]
+    bot._connection.parse_message_create(dm_message(ALICE, "못 살겠어"))  # type: ignore[arg-type]
     await server.wait_for(CHANNEL_MESSAGE, lambda c: to_alice(c) and content(c) == CRISIS_CARD)
 
 
@@ -322,6 +323,7 @@ async def test_every_discord_text_names_only_commands_discord_has(
     shown = discord_visible_texts(30)
     assert {"DISCORD_MOOD_NO_CONSENT", "DISCORD_HELP", "CONSENT_GRANTED", "consent_prompt"} <= set(shown)
     # The engine's own answers to /checkin reach Discord too.
+    await engine.set_consent(ALICE_REF, True)
     shown["checkin on"] = await engine.set_checkin(ALICE_REF, "21:00")
     shown["checkin off"] = await engine.set_checkin(ALICE_REF, "off")
     named = {(name, command) for name, text in shown.items() for command in SLASH_COMMAND.findall(text)}

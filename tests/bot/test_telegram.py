@@ -238,6 +238,7 @@ async def test_forget_cancel_keeps_everything(
 async def test_checkin_and_timezone_commands_and_the_check_in_itself(
     bot: TelegramRunner, server: FakeTelegramServer, engine: InProcessEngine
 ) -> None:
+    await grant_consent(server, engine, ALICE)  # both are stored about her: only with consent
     await server.queue_update(command_update(ALICE, "/timezone Asia/Seoul"))
     await server.wait_for("sendMessage", to(ALICE, texts.TIMEZONE_SET.format(zone="Asia/Seoul")))
     await server.queue_update(command_update(ALICE, "/checkin 21:00"))

@@ -166,12 +166,11 @@ async def test_the_sleeping_pills_caption_from_the_attack(
     bot: TelegramRunner, server: FakeTelegramServer, engine: InProcessEngine
 ) -> None:
     """The caption the attack used. The rules do not know this phrasing; the learned classifier
-    (issue 11, item 4) is meant to. Until the engine's screen catches it, this is an expected miss."""
+    beside them (issue 11, item 4) does."""
     words = "수면제 다 모았어 오늘 먹을 거야"
     await server.queue_update(photo_update(ALICE, words))
     [first, *_] = await server.wait_for("sendMessage", to(ALICE))
-    if first.params["text"] != CRISIS_CARD:
-        pytest.xfail("the crisis screen (rules, no classifier yet) misses this phrasing")
+    assert first.params["text"] == CRISIS_CARD
     assert texts.NOT_TEXT not in texts_to(server, ALICE)
 
 
@@ -225,22 +224,34 @@ async def test_a_forwarded_crisis_gets_the_third_party_card(
 
 
 @pytest.mark.parametrize(("first", "second"), [("죽고", "싶어"), ("나 이제 그만", "살래 다 끝낼 거야")])
-async def test_a_crisis_split_across_one_persons_messages_gets_the_card(
+async def test_the_issues_split_crises_get_the_card_by_the_second_message(
     bot: TelegramRunner, server: FakeTelegramServer, first: str, second: str
 ) -> None:
+    """The attack's pairs. The learned classifier already reads the first halves as a crisis (a
+    lone "죽고" is one), so the card may come a message early; it must have come by the second."""
     await server.queue_update(text_update(ALICE, first))
-    [reply, _prompt] = await server.wait_for("sendMessage", to(ALICE), count=2)
-    assert reply.params["text"] != CRISIS_CARD  # either half alone is not a crisis
+    await server.wait_for("sendMessage", to(ALICE))
     await server.queue_update(text_update(ALICE, second))
+    await server.wait_for("sendMessage", to(ALICE, CRISIS_CARD))
+
+
+async def test_a_crisis_only_its_two_halves_together_make_gets_the_card(
+    bot: TelegramRunner, server: FakeTelegramServer
+) -> None:
+    """ "더는" and "못 살겠어" are each nothing alone (rules and model agree); together they are."""
+    await server.queue_update(text_update(ALICE, "더는"))
+    [reply, _prompt] = await server.wait_for("sendMessage", to(ALICE), count=2)
+    assert reply.params["text"] != CRISIS_CARD
+    await server.queue_update(text_update(ALICE, "못 살겠어"))
     await server.wait_for("sendMessage", to(ALICE, CRISIS_CARD))
 
 
 async def test_the_same_words_from_two_people_are_not_joined(
     bot: TelegramRunner, server: FakeTelegramServer
 ) -> None:
-    await server.queue_update(text_update(ALICE, "죽고"))
+    await server.queue_update(text_update(ALICE, "더는"))
     await server.wait_for("sendMessage", to(ALICE), count=2)
-    await server.queue_update(text_update(BOB, "싶어"))
+    await server.queue_update(text_update(BOB, "못 살겠어"))
     await server.wait_for("sendMessage", to(BOB), count=2)
     await server.wait_idle("sendMessage")
     assert CRISIS_CARD not in texts_to(server, ALICE) + texts_to(server, BOB)
@@ -352,15 +363,9 @@ async def test_a_flood_from_one_person_does_not_delay_anothers_crisis_card(
     print(f"\nflood: card after {latency:.2f}s, flood drained after {drained:.1f}s, {notices} notice(s)")
     # The chat action is not re-sent while one shows (it was one per message: 1,000 API calls).
     assert len(server.calls_to("sendChatAction")) <= 2 + drained / 4.5
-    # Not one notice per message: at most one per token the bucket regains while the flood is
-    # worked through (20 a minute: one every 3 s).
-    assert 1 <= notices <= 2 + drained / 3
-    if notices != 1:
-        pytest.xfail(
-            f"{notices} notices: the engine's rate limiter counts when a message is processed, not "
-            "when it was sent, so a backlog worked through for longer than 3 s regains tokens "
-            "(engine/conversation/ratelimit.py, ConversationService._guard)"
-        )
+    # One notice for the whole flood: the bucket runs on when the messages were sent, so
+    # working through the backlog for half a minute does not refill it.
+    assert notices == 1
 
 
 # 6. One malformed update ------------------------------------------------------------------------
@@ -527,9 +532,7 @@ async def test_a_megabyte_message_with_a_crisis_at_the_end_through_the_webhook(
         assert len(huge.encode()) > 1_000_000
         started = time.monotonic()
         delivery = asyncio.create_task(server.deliver_webhook(text_update(ALICE, huge)))
-        # Another person writes while it is being handled (its "typing…" goes out just before the
-        # engine reads it): answered promptly all the same.
-        await server.wait_for("sendChatAction", to(ALICE))
+        # Another person writes while it is on its way in and being read: answered promptly.
         assert await server.deliver_webhook(text_update(BOB, "오늘 너무 우울해")) == 200
         bobs, *_ = await server.wait_for("sendMessage", to(BOB), within=5)
         [card] = await server.wait_for("sendMessage", to(ALICE, CRISIS_CARD), within=10)

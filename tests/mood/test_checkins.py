@@ -79,6 +79,7 @@ async def test_schedule_survives_restarts_and_sends_once_a_day(
     clock = Clock(kst(25, 12, 0))
     first = engine_at(clock, tiny_emotion_model, sqlite_url)
     await first.start(load_models=False)
+    await first.set_consent(ALICE, True)
     reply = await first.set_checkin(ALICE, "21:00")
     assert "21:00" in reply and "Asia/Seoul" in reply
     await first.close()
@@ -112,6 +113,7 @@ async def test_set_checkin_rejects_quiet_hours_and_nonsense(
     engine = engine_at(Clock(kst(25, 12)), tiny_emotion_model, sqlite_url)
     await engine.start(load_models=False)
     try:
+        await engine.set_consent(ALICE, True)
         with pytest.raises(CheckinError, match="쉬는 시간"):
             await engine.set_checkin(ALICE, "23:30")
         with pytest.raises(CheckinError, match="21:00"):
@@ -131,6 +133,7 @@ async def test_forget_removes_the_check_in(tiny_emotion_model: Path, sqlite_url:
     engine = engine_at(Clock(kst(25, 12)), tiny_emotion_model, sqlite_url)
     await engine.start(load_models=False)
     try:
+        await engine.set_consent(ALICE, True)
         await engine.set_checkin(ALICE, "21:00")
         assert await engine.forget(ALICE)
         assert await engine.store.checkins() == []
@@ -146,3 +149,18 @@ def test_quiet_hours_setting_is_validated() -> None:
     with pytest.raises(ValidationError):
         Settings(checkin_quiet_hours="late")
     assert Settings(checkin_quiet_hours="").checkin_quiet_hours == ""
+
+
+async def test_check_ins_and_time_zones_wait_for_consent(tiny_emotion_model: Path, sqlite_url: str) -> None:
+    """Both are stored about the person, so not before they said yes: no row appears."""
+    engine = engine_at(Clock(kst(25, 12)), tiny_emotion_model, sqlite_url)
+    await engine.start(load_models=False)
+    try:
+        with pytest.raises(CheckinError, match="동의"):
+            await engine.set_checkin(ALICE, "21:00")
+        with pytest.raises(CheckinError, match="동의"):
+            await engine.set_timezone(ALICE, "Asia/Seoul")
+        assert "껐어요" in await engine.set_checkin(ALICE, "off")  # turning off needs nothing stored
+        assert (await engine.user_status(ALICE)).known is False
+    finally:
+        await engine.close()

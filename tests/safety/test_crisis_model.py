@@ -60,7 +60,7 @@ def test_held_out_recall_up_and_false_alarms_not_up(model: CrisisModel) -> None:
     """The held-out file was never tuned on (the threshold comes from crisis_dev.jsonl)."""
     cases = load_cases(SAFETY / "crisis_holdout.jsonl")
     rules, both = evaluate(cases), evaluate(cases, model)
-    assert both["recall"] >= rules["recall"] + 0.08
+    assert both["recall"] >= rules["recall"] + 0.05
     assert both["false_alarm_rate"] <= rules["false_alarm_rate"]
 
 
@@ -111,5 +111,5 @@ def test_train_crisis_writes_a_model_with_a_threshold_chosen_on_dev(tmp_path: Pa
     metrics = train_crisis(tmp_path / "out", data=data, dim=1 << 12)
     trained = CrisisModel.load(tmp_path / "out")
     assert trained.threshold == metrics["threshold"] and 0.3 <= trained.threshold < 1.0
-    assert set(metrics["sets"]) == {"dev", "everyday_held_back", "holdout"}
+    assert set(metrics["sets"]) == {"dev", "everyday_held_back", "short_probes", "holdout"}
     assert trained.probability("죽고 싶어") > trained.probability("점심 먹었어")
