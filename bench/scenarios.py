@@ -153,8 +153,8 @@ class Suite:
             engine = InProcessEngine(
                 ModelSet(config),
                 EmotionStore(f"sqlite+aiosqlite:///{Path(db_dir) / 'bench.db'}"),
-                # Every message must reach both models: no curated replies, no rate limit.
-                ConversationPolicy(empathy_first=False, rate_per_minute=0),
+                # Every message must reach both models: no bank (none configured), no rate limit.
+                ConversationPolicy(rate_per_minute=0),
                 batch_size=self.options.batch_size,
                 batch_window_s=self.options.batch_window_ms / 1000,
                 threads=self.options.threads,

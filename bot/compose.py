@@ -28,6 +28,8 @@ def model_config(settings: Settings) -> ModelConfig:
         emotion=settings.emotion_model,
         reply=settings.reply_model or None,
         intent=settings.intent_model or None,
+        bank=settings.bank_model or None,
+        threads=settings.threads,
         device=settings.device,
         emotion_precision=settings.emotion_precision,
         reply_precision=settings.reply_precision,
@@ -49,7 +51,7 @@ def build_engine(settings: Settings) -> InProcessEngine:
         context_ttl=timedelta(minutes=settings.context_ttl_minutes),
         rate_per_minute=settings.rate_limit_per_minute,
         rate_burst=settings.rate_limit_burst,
-        empathy_first=settings.empathy_first,
+        bank_threshold=settings.bank_threshold,
     )
     return InProcessEngine(
         ModelSet(model_config(settings)),

@@ -31,6 +31,8 @@ def result_json(result: ConversationResult, stored: bool) -> str:
             "source": result.source.value,
             "stored": stored,
             "intent": result.intent,
+            "situation": result.situation,
+            "uncertain": result.uncertain,
         },
         ensure_ascii=False,
     )

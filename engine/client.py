@@ -4,6 +4,7 @@ in-process engine below, later it can be a remote one without touching any adapt
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import random
@@ -14,9 +15,9 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.conversation import ConversationPolicy, ConversationService
+from engine.conversation import ConversationPolicy, ConversationService, ReplyBank
 from engine.errors import CheckinError, MaeumError, StoreUnavailableError
-from engine.inference import GenerationRequest, InferenceWorker, ModelSet
+from engine.inference import GenerationRequest, InferenceWorker, ModelSet, SituationMatch
 from engine.mood import (
     Checkin,
     CheckinScheduler,
@@ -115,6 +116,12 @@ class WorkerInference:
     def __init__(self, worker: InferenceWorker, models: ModelSet) -> None:
         self.worker = worker
         self.models = models
+        self._bank: ReplyBank | None = None
+        self._bank_threshold = 1.0
+        if models.config.bank:
+            # The texts beside the matcher's head; read here, not on the worker: they are data.
+            self._bank = ReplyBank.load(models.config.bank)
+            self._bank_threshold = bank_threshold(models.config.bank)
 
     @property
     def has_intent(self) -> bool:
@@ -124,8 +131,20 @@ class WorkerInference:
     def has_generator(self) -> bool:
         return "reply" in self.worker.kinds
 
+    @property
+    def bank(self) -> ReplyBank | None:
+        return self._bank if "match" in self.worker.kinds else None
+
+    @property
+    def bank_threshold(self) -> float:
+        return self._bank_threshold
+
     async def classify(self, text: str) -> EmotionPrediction:
         result: EmotionPrediction = await self.worker.submit("emotion", text)
+        return result
+
+    async def match(self, text: str) -> list[SituationMatch]:
+        result: list[SituationMatch] = await self.worker.submit("match", text)
         return result
 
     async def intent(self, text: str) -> IntentPrediction:
@@ -138,6 +157,12 @@ class WorkerInference:
     async def generate(self, request: GenerationRequest) -> str:
         result: str = await self.worker.submit("reply", request)
         return result
+
+
+def bank_threshold(location: str) -> float:
+    """The bank's "not sure" line, chosen on the judged dev set and saved with it."""
+    config = json.loads((Path(location) / "config.json").read_text(encoding="utf-8"))
+    return float(config["threshold"])
 
 
 class InProcessEngine:

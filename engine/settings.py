@@ -38,17 +38,22 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=365, ge=1)
 
     # Models
-    emotion_model: str = str(BUNDLED_MODELS / "maeum-mini-emotion")
-    reply_model: str | None = str(BUNDLED_MODELS / "maeum-mini-chat")
-    intent_model: str | None = str(BUNDLED_MODELS / "maeum-mini-intent")
+    # Char n-gram TF-IDF, calibrated (no torch); a KoBERT-style checkpoint directory or hub id works too.
+    emotion_model: str = str(BUNDLED_MODELS / "maeum-emotion")
+    # The compiled reply bank and its e5 matcher; `none` turns the bank off.
+    bank_model: str | None = str(BUNDLED_MODELS / "maeum-bank")
+    # A GPT-2-style generator that answers when the bank is not sure; off by default: the bundled
+    # maeum-mini-chat does worse than a reflective reply on the judged dev set (see README).
+    reply_model: str | None = None
+    # Wellness-intent answers; off by default for the same reason.
+    intent_model: str | None = None
     # The learned crisis classifier beside the rules (rules OR model show the card); `none`: rules only.
     crisis_model: str | None = str(BUNDLED_MODELS / "maeum-crisis")
     # Chosen on the bundled intent model's validation split (label-smoothed, so its confidences
     # are compressed): 100% precision there, on ~4% of messages.
     intent_threshold: float = Field(default=0.35, ge=0.0, le=1.0)
-    # Anxious, sad, angry or low messages get a curated empathetic reply instead of generated text
-    # (the bundled generator is small); turn off for a fine-tuned KoGPT2.
-    empathy_first: bool = True
+    # The bank's own "not sure" line unless set (0-1, higher: fewer bank replies, more reflective ones).
+    bank_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int | None = Field(default=None, ge=1)
     batch_size: int = Field(default=16, ge=1, le=256)
@@ -89,7 +94,7 @@ class Settings(BaseSettings):
     # None: each command picks (WARNING in the console, INFO for the bots).
     log_level: str | None = None
 
-    @field_validator("reply_model", "intent_model", "crisis_model", mode="before")
+    @field_validator("reply_model", "intent_model", "crisis_model", "bank_model", mode="before")
     @classmethod
     def _none_disables(cls, value: object) -> object:
         return None if isinstance(value, str) and value.strip().lower() in ("none", "off") else value

@@ -43,9 +43,10 @@ class ReplySource(StrEnum):
 
     CRISIS = "crisis"
     GUARD = "guard"  # input the models never saw: empty, too long, rate-limited
+    BANK = "bank"  # the reply bank: a situation matched with confidence
     INTENT = "intent"
-    EMPATHY = "empathy"  # a curated answer matched to the detected emotion
     GENERATED = "generated"
+    REFLECTIVE = "reflective"  # not sure what it is about: reflect the feeling, invite more
     FALLBACK = "fallback"
     DUPLICATE = "duplicate"  # a redelivered platform update: already answered, send nothing
     QUIET = "quiet"  # nothing to send: a repeat of a notice already given, an edit with no crisis
@@ -54,8 +55,10 @@ class ReplySource(StrEnum):
 @dataclass(frozen=True)
 class EmotionPrediction:
     label: str
-    confidence: float
+    confidence: float  # calibrated where the model carries a temperature
     distribution: dict[str, float] = field(default_factory=dict)
+    # Below the model's threshold: the reply assumes no feeling, the mood report says "잘 모르겠음".
+    uncertain: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,9 @@ class ConversationResult:
     emotion: str | None = None
     confidence: float | None = None
     distribution: dict[str, float] = field(default_factory=dict)
+    uncertain: bool = False
     intent: str | None = None
+    situation: str | None = None  # the bank situation that answered
     receipt: Receipt | None = None
 
 

@@ -284,6 +284,81 @@ def _common(parser: argparse.ArgumentParser, default_epochs: int) -> None:
     parser.add_argument("--licence", default="Apache-2.0 for the weights; see the data's own licences.")
 
 
+def _train_bank(args: argparse.Namespace) -> int:
+    from training.bank import train_bank
+
+    config = train_bank(
+        Path(args.out),
+        data=Path(args.data),
+        threshold=args.threshold,
+        seed=args.seed,
+        progress=not args.no_progress,
+    )
+    m = config["metrics"]
+    print(
+        f"{m['counts']['situations']} situations, {m['counts']['messages']} messages; held-out situation "
+        f"accuracy@1 {m['accuracy_at_1']:.3f}, @3 {m['accuracy_at_3']:.3f}; "
+        f"temperature {config['temperature']}; threshold {config['threshold']}"
+    )
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _train_emotion_linear(args: argparse.Namespace) -> int:
+    from training.linear import train_linear_emotion
+
+    also = {}
+    if args.kote:
+        records = read_labeled(
+            [f"{args.kote}:kote"], str(Path(__file__).parent / "label_maps" / "kote_to_product.json")
+        )
+        also["kote_test"] = [(r.text, r.label) for r in records]
+    metrics = train_linear_emotion(Path(args.out), seed=args.seed, also_eval=also)
+    print(f"temperature {metrics['temperature']}, uncertain below {metrics['uncertain_below']}")
+    for name, result in metrics["sets"].items():
+        before, after = result["before_calibration"], result["calibrated"]
+        print(
+            f"{name:<22} n={after['n']:<5} macro-F1 {after['macro_f1']:.3f} acc {after['accuracy']:.3f} "
+            f"ECE {before['ece']:.3f} -> {after['ece']:.3f} uncertain {after['uncertain_share']:.0%}"
+        )
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _eval_replies(args: argparse.Namespace) -> int:
+    from training.replies import evaluate_replies
+
+    report = evaluate_replies(
+        args.set or ["dev", "test"], args.policy or ["bank"], out_dir=Path(args.out) if args.out else None
+    )
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+    match = report.get("bank_situation_match")
+    if match:
+        print(
+            f"bank situation match on {match['held_out_messages']} held-out bank messages: "
+            f"accuracy@1 {match['accuracy_at_1']:.3f}, @3 {match['accuracy_at_3']:.3f}"
+        )
+    for name, policies in report["sets"].items():
+        for policy, entry in policies.items():
+            judged = entry["judged"]
+            rate = (
+                "not judged"
+                if not judged or judged["good_rate"] is None
+                else (
+                    f"{judged['good_rate']:.0%} on-topic and kind "
+                    f"({judged['judged']} judged, {judged['unjudged']} not)"
+                )
+            )
+            emotion = "-" if entry["emotion_accuracy"] is None else f"{entry['emotion_accuracy']:.0%}"
+            print(
+                f"{name}/{policy}: {entry['n']} replies, sources {entry['sources']}, format problems "
+                f"{entry['format_problems']}, emotion agrees with the set {emotion}; {rate}"
+            )
+    return 0
+
+
 def _train_crisis(args: argparse.Namespace) -> int:
     from training.crisis import train_crisis
 
@@ -335,6 +410,23 @@ def add_parsers(sub: Any) -> None:
     _common(chat, 10)
     chat.set_defaults(handler=_train_chat)
 
+    bank = tsub.add_parser("bank", help="compile data/replies into the reply bank and its e5 matcher")
+    bank.add_argument("--data", default=str(Path(__file__).resolve().parents[1] / "data" / "replies"))
+    bank.add_argument("--out", default=str(BUNDLED_MODELS / "maeum-bank"))
+    bank.add_argument("--threshold", type=float, help="the 'not sure' line (chosen on the judged dev set)")
+    bank.add_argument("--seed", type=int, default=0)
+    bank.add_argument("--no-progress", action="store_true")
+    bank.set_defaults(handler=_train_bank)
+
+    linear = tsub.add_parser(
+        "emotion-linear",
+        help="the default emotion model: char n-gram TF-IDF + logistic regression, calibrated",
+    )
+    linear.add_argument("--out", default=str(BUNDLED_MODELS / "maeum-emotion"))
+    linear.add_argument("--kote", help="KOTE test.tsv to report out of domain (mapped to the product labels)")
+    linear.add_argument("--seed", type=int, default=0)
+    linear.set_defaults(handler=_train_emotion_linear)
+
     crisis = tsub.add_parser("crisis", help="the learned crisis classifier beside the rules (data/safety)")
     crisis.add_argument("--out", default=str(BUNDLED_MODELS / "maeum-crisis"), help="where to write it")
     crisis.add_argument("--seed", type=int, default=0)
@@ -358,3 +450,14 @@ def add_parsers(sub: Any) -> None:
     eemo.add_argument("--label-map")
     eemo.add_argument("--json", action="store_true")
     eemo.set_defaults(handler=_eval_emotion)
+
+    erep = esub.add_parser(
+        "replies", help="replies to the judged sets, their sources, format and judged rate"
+    )
+    erep.add_argument("--set", action="append", choices=["dev", "test"], help="default: dev and test")
+    erep.add_argument(
+        "--policy", action="append", choices=["bank", "hybrid", "reflective"], help="default: bank"
+    )
+    erep.add_argument("--out", help="write every reply here, one JSONL file per set and policy")
+    erep.add_argument("--json", action="store_true")
+    erep.set_defaults(handler=_eval_replies)

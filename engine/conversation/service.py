@@ -1,8 +1,14 @@
-"""One message in, one neutral result out: crisis check → emotion → store → reply.
+"""One message in, one neutral result out: crisis check → emotion → reply; recorded on delivery.
 
-Reply policy, in order: the crisis card (before any model or database) → a wellness-intent
-answer when that classifier is confident → a generated reply that passes the output check →
-a safe supportive fallback. ``ConversationResult.source`` says which one answered.
+Reply policy, in order (``ConversationResult.source`` says which one answered):
+1. the crisis card, before any model or database;
+2. a short follow-up ("응", "그래서 더 힘들어") while a situation is open: that situation again;
+3. the reply bank, when the matcher is confident about a situation whose emotions agree with a
+   confident emotion reading (so "팀장님한테 혼났어" never gets "승진 축하드려요");
+4. a wellness-intent answer, when that model is configured and confident;
+5. a generated reply, when a generator is configured, that passes the output check;
+6. a reflective reply that fits the feeling (or assumes none when it is uncertain) and invites
+   the person to say more: never a reply about the wrong situation.
 """
 
 from __future__ import annotations
@@ -10,17 +16,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from engine.conversation.bank import ReplyBank, ReplyPicker, Situation, SituationMemory
 from engine.conversation.context import ContextMemory
-from engine.conversation.empathy import NEGATIVE, empathetic_reply
 from engine.conversation.ratelimit import RateLimiter, Verdict
+from engine.conversation.reflective import FOLLOW_UP, reflective_options
 from engine.conversation.text import clean_input
 from engine.errors import MaeumError
-from engine.inference import GenerationRequest
+from engine.inference import GenerationRequest, SituationMatch
 from engine.safety import (
     CRISIS_CARD,
     HEIGHTENED_REPLY_SUFFIX,
@@ -28,7 +36,6 @@ from engine.safety import (
     CrisisScreen,
     CrisisTracker,
     bounded,
-    choose_fallback,
     is_safe_reply,
 )
 from engine.store import DuplicateUpdateError, EmotionStore
@@ -65,7 +72,15 @@ class Inference(Protocol):
     @property
     def has_generator(self) -> bool: ...
 
+    @property
+    def bank(self) -> ReplyBank | None: ...
+
+    @property
+    def bank_threshold(self) -> float: ...
+
     async def classify(self, text: str) -> EmotionPrediction: ...
+
+    async def match(self, text: str) -> list[SituationMatch]: ...
 
     async def intent(self, text: str) -> IntentPrediction: ...
 
@@ -82,7 +97,19 @@ class ConversationPolicy:
     context_ttl: timedelta = timedelta(minutes=30)
     rate_per_minute: float = 20.0
     rate_burst: int = 8
-    empathy_first: bool = True
+    # The bank's own "not sure" line (chosen on the judged dev set) unless set here.
+    bank_threshold: float | None = None
+    # An emotion this confident must be among the matched situation's emotions.
+    agree_confidence: float = 0.5
+    # The emotion model must give the matched situation's emotions at least this much probability
+    # together: "건강검진에서 재검 나왔어요" must not get the good-news replies, even when the
+    # emotion reading itself is unsure.
+    agree_mass: float = 0.4
+    # A situation with required words (the death situations) answers without them only this sure.
+    unprompted_threshold: float = 0.8
+    # Short follow-ups keep the open situation for this many turns.
+    follow_up_turns: int = 3
+    follow_up_max_chars: int = 12
     # The console is the operator's own terminal (a file piped in is not a flood).
     unlimited_platforms: frozenset[str] = frozenset({"console"})
 
@@ -108,6 +135,8 @@ class ConversationService:
         self.clock = clock
         self.rng = rng or random.Random()
         self.limiter = RateLimiter(self.policy.rate_per_minute, self.policy.rate_burst)
+        self.picker = ReplyPicker(self.rng)
+        self.threads = SituationMemory(self.policy.follow_up_turns)
         self._background: set[asyncio.Task[None]] = set()
 
     async def handle(self, message: IncomingMessage) -> ConversationResult:
@@ -142,7 +171,7 @@ class ConversationService:
             log.error("emotion model failed: %s", type(exc).__name__)
             return ConversationResult(reply=MODEL_FAILURE_REPLY, source=ReplySource.FALLBACK, receipt=receipt)
 
-        reply, source, intent = await self._reply(text, key, now, emotion)
+        reply, source, tag = await self._reply(text, key, now, emotion)
         if self.tracker.is_heightened(key, now):
             reply = f"{reply}\n\n{HEIGHTENED_REPLY_SUFFIX}"
         return ConversationResult(
@@ -151,7 +180,9 @@ class ConversationService:
             emotion=emotion.label,
             confidence=emotion.confidence,
             distribution=emotion.distribution,
-            intent=intent,
+            uncertain=emotion.uncertain,
+            intent=tag if source is ReplySource.INTENT else None,
+            situation=tag if source is ReplySource.BANK else None,
             receipt=Receipt(message.user, now, message.update_id, emotion),
         )
 
@@ -228,6 +259,21 @@ class ConversationService:
     async def _reply(
         self, text: str, key: str, now: datetime, emotion: EmotionPrediction
     ) -> tuple[str, ReplySource, str | None]:
+        """The reply, where it came from, and its situation or intent (for the result)."""
+        bank = self.inference.bank
+        feeling = None if self._unsure_of(emotion) else emotion.label
+        if bank is not None and len(text.replace(" ", "")) <= self.policy.follow_up_max_chars:
+            open_id = self.threads.follow(key, now)
+            situation = bank.get(open_id) if open_id else None
+            if situation is not None:
+                if _is_acknowledgement(text):
+                    return self.picker.pick(key, FOLLOW_UP), ReplySource.REFLECTIVE, None
+                return self.picker.pick(key, situation.options(feeling)), ReplySource.BANK, situation.id
+        if bank is not None:
+            situation = await self._matched_situation(bank, text, emotion)
+            if situation is not None:
+                self.threads.set(key, situation.id, now)
+                return self.picker.pick(key, situation.options(feeling)), ReplySource.BANK, situation.id
         if self.inference.has_intent:
             try:
                 intent = await self.inference.intent(text)
@@ -237,10 +283,6 @@ class ConversationService:
                         return answer, ReplySource.INTENT, intent.category
             except Exception as exc:
                 log.error("intent model failed: %s", type(exc).__name__)
-        if self.policy.empathy_first and emotion.label in NEGATIVE:
-            curated = empathetic_reply(emotion.label, self.rng)
-            if curated:
-                return curated, ReplySource.EMPATHY, None
         if self.inference.has_generator:
             try:
                 history = self.context.recent(key, now)
@@ -248,13 +290,56 @@ class ConversationService:
                 if is_safe_reply(reply):
                     self.context.add(key, ChatTurn(text, reply), now)
                     return reply, ReplySource.GENERATED, None
-                log.info("a generated reply failed the output check; using a fallback")
+                log.info("a generated reply failed the output check; answering reflectively")
             except Exception as exc:
                 log.error("reply model failed: %s", type(exc).__name__)
-        matched = empathetic_reply(emotion.label, self.rng)
-        return matched or choose_fallback(self.rng.randrange(1 << 30)), ReplySource.FALLBACK, None
+        options = reflective_options(emotion.label, self._unsure_of(emotion), text)
+        return self.picker.pick(key, options), ReplySource.REFLECTIVE, None
+
+    def _unsure_of(self, emotion: EmotionPrediction) -> bool:
+        return emotion.uncertain or emotion.confidence < self.policy.agree_confidence
+
+    async def _matched_situation(
+        self, bank: ReplyBank, text: str, emotion: EmotionPrediction
+    ) -> Situation | None:
+        """The most likely situation above the threshold whose emotions agree with a confident
+        emotion reading; None when there is none (then maeum is not sure)."""
+        try:
+            matches = await self.inference.match(text)
+        except Exception as exc:
+            log.error("reply bank matcher failed: %s", type(exc).__name__)
+            return None
+        threshold = self.policy.bank_threshold
+        if threshold is None:
+            threshold = self.inference.bank_threshold
+        for match in matches:
+            if match.probability < threshold:
+                return None
+            situation = bank.get(match.situation)
+            if situation is None:
+                continue
+            if not situation.allows(text) and match.probability < self.policy.unprompted_threshold:
+                continue
+            mass = sum(emotion.distribution.get(e, 0.0) for e in situation.emotions)
+            if emotion.distribution and mass < self.policy.agree_mass:
+                continue
+            if self._unsure_of(emotion) or emotion.label in situation.emotions:
+                return situation
+        return None
 
     def forget(self, key: str) -> None:
         self.context.forget(key)
         self.tracker.clear(key)
         self.screen.forget(key)
+        self.picker.forget(key)
+        self.threads.forget(key)
+
+
+# "응", "ㅇㅇ", "네", "맞아": an answer that carries no content of its own.
+_ACK = re.compile(
+    r"^(?:응+|웅+|ㅇ+|네+|넹+|예|어+|그래|그렇지|그니까|그러니까|맞아|맞아요|맞죠|ㅇㅋ|오키|알겠어)[.!~ㅎㅋ]*$"
+)
+
+
+def _is_acknowledgement(text: str) -> bool:
+    return bool(_ACK.match(text.replace(" ", "")))

@@ -11,6 +11,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, PreTrainedModel, PreTrainedTokenizerBase
 
 from engine.errors import ModelLoadError
+from engine.inference.calibration import Calibration, predictions
 from engine.inference.loading import check_location, load_tokenizer, model_dtype
 from engine.inference.quantize import apply_precision, load_dtype, precision_of, resolve_precision
 from engine.types import EmotionPrediction
@@ -35,6 +36,7 @@ class TextClassifier:
         self.precision = precision_of(self.model)
         id2label: dict[int, str] = {int(k): str(v) for k, v in (model.config.id2label or {}).items()}
         self.labels = [id2label[i] for i in range(len(id2label))]
+        self.calibration = Calibration()
 
     @classmethod
     def load(
@@ -60,7 +62,9 @@ class TextClassifier:
             ) from exc
         if resolved:
             apply_precision(model, resolved)
-        return cls(model, tokenizer, device, max_length)
+        classifier = cls(model, tokenizer, device, max_length)
+        classifier.calibration = Calibration.read(location)
+        return classifier
 
     @torch.inference_mode()
     def probabilities(self, texts: Sequence[str]) -> torch.Tensor:
@@ -68,20 +72,9 @@ class TextClassifier:
             list(texts), padding="longest", truncation=True, max_length=self.max_length, return_tensors="pt"
         ).to(self.device)
         logits = self.model(**batch).logits
-        return torch.softmax(logits.float(), dim=-1).cpu()
+        return torch.softmax(logits.float() / self.calibration.temperature, dim=-1).cpu()
 
     def classify(self, texts: Sequence[str]) -> list[EmotionPrediction]:
         if not texts:
             return []
-        probs = self.probabilities(texts)
-        results = []
-        for row in probs.tolist():
-            best = max(range(len(row)), key=row.__getitem__)
-            results.append(
-                EmotionPrediction(
-                    label=self.labels[best],
-                    confidence=float(row[best]),
-                    distribution={label: float(p) for label, p in zip(self.labels, row, strict=True)},
-                )
-            )
-        return results
+        return predictions(self.probabilities(texts).tolist(), self.labels, self.calibration.uncertain_below)

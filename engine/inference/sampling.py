@@ -10,19 +10,10 @@ subset of what top-k kept.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import torch
 
-
-@dataclass(frozen=True)
-class SamplingRules:
-    temperature: float = 0.8
-    top_k: int = 50
-    top_p: float = 0.9
-    repetition_penalty: float = 1.2
-    no_repeat_ngram_size: int = 3
-    do_sample: bool = True
+from engine.inference.requests import SamplingRules
 
 
 class NgramBlocker:

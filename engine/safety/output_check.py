@@ -32,7 +32,8 @@ _METHOD_OR_PLACE = re.compile(
     r"가스 ?(?:를|을)? ?(?:틀|마시)|몇 ?(?:알|층)|높은 ?(?:곳|데)에서 ?(?:떨어|뛰어)|떨어지면 ?죽"
 )
 # 자살 only inside the name of a prevention service (자살예방상담전화 109).
-_SUICIDE_WORD = re.compile(r"자 ?살(?! ?예방)")
+# Spaced ("자 살") only as a word of its own: "혼자 살기 시작하는 건" is about living alone.
+_SUICIDE_WORD = re.compile(r"자살(?! ?예방)|(?<![가-힣])자 살(?! ?예방)")
 _EUPHEMISM = re.compile(r"극 ?단 ?적 ?(?:인 ?)?(?:선 ?택|시 ?도)")
 
 _DEATH = (

@@ -87,7 +87,7 @@ def test_maeum_chat_json_command(tmp_path: Path, tiny_emotion_model: Path, tiny_
     assert (
         payload["emotion"] in LABELS
         and payload["reply"]
-        and payload["source"] in ("generated", "empathy", "fallback")
+        and payload["source"] in ("bank", "reflective", "generated")
     )
 
 

@@ -33,7 +33,7 @@ async def test_message_goes_through_emotion_store_and_reply(engine: InProcessEng
     result, stored = await say(engine, IncomingMessage(user, "오늘 너무 우울해"))
     assert result.emotion in LABELS
     assert result.confidence is not None and 0 < result.confidence <= 1
-    assert result.source in (ReplySource.GENERATED, ReplySource.EMPATHY, ReplySource.FALLBACK)
+    assert result.source in (ReplySource.GENERATED, ReplySource.REFLECTIVE, ReplySource.BANK)
     assert result.reply.strip()
     assert stored is True
     [event] = (await engine.export(user))["emotion_events"]
@@ -88,19 +88,22 @@ async def test_concurrent_users_each_get_their_own_result(engine: InProcessEngin
     assert engine.worker.largest_batch > 1
 
 
-async def test_classifier_only_engine_falls_back_to_safe_replies(
+async def test_an_engine_without_bank_or_generator_answers_reflectively(
     tiny_emotion_model: Path, sqlite_url: str
 ) -> None:
-    from engine.conversation.empathy import REPLIES
+    from engine.conversation.reflective import reflective_options
 
-    engine = make_engine(tiny_emotion_model, None, sqlite_url, empathy_first=False)
+    engine = make_engine(tiny_emotion_model, None, sqlite_url)
     await engine.start()
     try:
         result = await engine.respond(IncomingMessage(UserRef("console", "me"), "그냥 그래"))
     finally:
         await engine.close()
-    # No generator: the fallback is still matched to the detected emotion.
-    assert result.source is ReplySource.FALLBACK and result.reply in REPLIES[str(result.emotion)]
+    # Nothing to match or generate with: a reflective reply that fits the detected feeling.
+    assert result.source is ReplySource.REFLECTIVE
+    assert result.reply in reflective_options(result.emotion, True, "그냥 그래") + reflective_options(
+        result.emotion, False, "그냥 그래"
+    )
 
 
 async def test_model_failure_gives_an_apology_not_a_crash(
@@ -133,35 +136,14 @@ async def test_missing_model_fails_start_with_the_setting_named(tmp_path: Path, 
     await engine.close()
 
 
-async def test_negative_emotions_get_a_curated_reply_unless_turned_off(
-    tiny_emotion_model: Path, tiny_chat_model: Path, sqlite_url: str
-) -> None:
-    from engine.conversation.empathy import NEGATIVE, REPLIES
-
-    for empathy_first in (True, False):
-        engine = make_engine(tiny_emotion_model, tiny_chat_model, sqlite_url, empathy_first=empathy_first)
-        await engine.start()
-        try:
-            results = [
-                await engine.respond(IncomingMessage(UserRef("console", "me"), f"이야기 {i}"))
-                for i in range(12)
-            ]
-        finally:
-            await engine.close()
-        negative = [r for r in results if r.emotion in NEGATIVE]
-        assert negative, "the tiny model should put some messages in a negative class"
-        if empathy_first:
-            assert all(r.source is ReplySource.EMPATHY and r.reply in REPLIES[r.emotion] for r in negative)
-        else:
-            assert all(r.source is not ReplySource.EMPATHY for r in results)
-        positive = [r for r in results if r.emotion not in NEGATIVE]
-        assert all(r.source is not ReplySource.EMPATHY for r in positive)
-
-
-def test_curated_replies_pass_the_safety_checks() -> None:
-    from engine.conversation.empathy import REPLIES
+def test_reflective_replies_keep_the_banks_rules_and_pass_the_safety_checks() -> None:
+    from engine.conversation import reflective
+    from engine.conversation.bank import reply_problems
     from engine.safety import assess, is_safe_reply
 
-    for replies in REPLIES.values():
-        for reply in replies:
+    groups = [*reflective.BY_EMOTION.values(), *reflective.TOLD.values()]
+    groups += [reflective.TOLD_UNCERTAIN, reflective.QUESTION, reflective.UNCERTAIN, reflective.FOLLOW_UP]
+    for group in groups:
+        for reply in group:
+            assert not reply_problems(reply), reply
             assert is_safe_reply(reply) and not assess(reply).is_crisis, reply

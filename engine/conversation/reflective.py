@@ -1,0 +1,129 @@
+"""What maeum says when it is not sure what a message is about: a reflective reply that fits the
+feeling (or none, when the feeling is uncertain too) and invites the person to say more.
+
+These never name a situation, so they cannot be about the wrong one; they are the floor under the
+reply bank, and under generation when it fails its checks. Three shapes, by what the message is:
+- a short one ("ㅡㅡ 짜증나"): reflect the feeling and ask what happened;
+- one that already tells what happened: acknowledge it and ask about the feeling, never "what
+  happened?" (read on the judged dev set as not listening);
+- a question maeum cannot answer (what to wear, how much to give): say so honestly and ask what
+  weighs on them, instead of ignoring the question.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+# For a confident emotion: reflect it, assume nothing about what happened, ask one open question.
+BY_EMOTION: dict[str, tuple[str, ...]] = {
+    "기쁨": (
+        "좋은 일이 있으셨나 봐요! 어떤 일인지 더 들려주실래요?",
+        "듣기만 해도 기분이 좋아지네요. 어떤 순간이 제일 좋으셨어요?",
+        "반가운 이야기네요. 조금 더 자세히 들려주실 수 있을까요?",
+    ),
+    "불안": (
+        "마음이 많이 조마조마하시겠어요. 어떤 점이 가장 걱정되세요?",
+        "걱정이 크신 것 같아요. 무엇이 제일 마음에 걸리는지 들려주실래요?",
+        "불안한 마음이 드는 게 당연해요. 지금 가장 신경 쓰이는 게 무엇인지 여쭤봐도 될까요?",
+    ),
+    "슬픔": (
+        "많이 속상하셨겠어요. 어떤 일이 있었는지 천천히 들려주실래요?",
+        "마음이 아프셨겠어요. 괜찮으시다면 조금 더 이야기해 주실래요?",
+        "그런 마음이 드는 날도 있죠. 제가 여기서 들을게요, 편하게 이야기해 주세요.",
+    ),
+    "분노": (
+        "많이 답답하고 화가 나셨겠어요. 무슨 일이 있었는지 들려주실래요?",
+        "화가 나실 만한 일이 있었나 봐요. 어떤 일이었는지 말씀해 주실래요?",
+        "속이 많이 상하셨겠어요. 제가 끝까지 들을게요, 어떤 일이 있었어요?",
+    ),
+    "우울": (
+        "요즘 마음이 많이 가라앉아 계신 것 같아요. 언제부터 그러셨는지 들려주실래요?",
+        "많이 지치셨나 봐요. 오늘은 어떤 하루였는지 이야기해 주실래요?",
+        "기운이 나지 않는 날도 있죠. 지금 마음이 어떤지 조금 더 들려주시겠어요?",
+    ),
+    "일상": (
+        "그러셨군요. 오늘 하루는 어떻게 보내고 계세요?",
+        "네, 듣고 있어요. 더 하고 싶은 이야기가 있으면 편하게 들려주세요.",
+        "그렇군요. 요즘은 어떻게 지내세요?",
+    ),
+}
+
+# The message already said what happened: acknowledge, ask about the feeling.
+TOLD: dict[str, tuple[str, ...]] = {
+    "기쁨": (
+        "정말 잘됐네요! 이야기만 들어도 제 마음까지 환해져요.",
+        "좋은 소식이네요. 그 순간 기분이 어떠셨어요?",
+        "기쁜 이야기를 들려주셔서 고마워요. 오늘은 그 기쁨을 마음껏 누리셨으면 좋겠어요.",
+    ),
+    "불안": (
+        "그런 상황이면 걱정이 되는 게 당연해요. 지금 가장 마음에 걸리는 게 뭐예요?",
+        "마음이 많이 조마조마하시겠어요. 그 걱정을 조금 더 나눠 주실래요?",
+        "이야기해 주셔서 고마워요. 혼자 걱정을 안고 계시지 않아도 돼요, 제가 같이 들을게요.",
+    ),
+    "슬픔": (
+        "그런 일이 있으셨군요. 많이 속상하셨겠어요.",
+        "이야기해 주셔서 고마워요. 그 마음이 얼마나 아플지 느껴져요.",
+        "많이 속상하셨겠어요. 지금은 마음이 좀 어떠세요?",
+    ),
+    "분노": (
+        "그런 일을 겪으면 화가 나는 게 당연해요. 지금은 좀 어떠세요?",
+        "정말 억울하고 화가 나셨겠어요. 그때 어떤 마음이 제일 컸어요?",
+        "듣기만 해도 답답해지네요. 그동안 많이 참으셨겠어요.",
+    ),
+    "우울": (
+        "요즘 많이 지치셨나 봐요. 이야기해 주셔서 고마워요.",
+        "그런 날들이 이어지면 정말 무겁죠. 요즘 잠과 식사는 좀 어떠세요?",
+        "마음이 많이 가라앉아 계신 것 같아요. 천천히, 편하신 만큼만 이야기해 주세요.",
+    ),
+    "일상": (
+        "그런 일이 있었군요. 이야기해 주셔서 고마워요.",
+        "그렇군요, 들려주셔서 좋아요. 오늘 하루는 어떻게 보내셨어요?",
+        "그러셨군요. 요즘 또 어떤 일들이 있으셨어요?",
+    ),
+}
+TOLD_UNCERTAIN: tuple[str, ...] = (
+    "이야기해 주셔서 고마워요. 그 일로 지금 마음은 좀 어떠세요?",
+    "그런 일이 있으셨군요. 그때 어떤 기분이 드셨어요?",
+    "들려주셔서 고마워요. 제가 여기서 계속 들을게요.",
+)
+
+# A question maeum cannot answer well: honest, and still about the person.
+QUESTION: tuple[str, ...] = (
+    "제가 딱 잘라 말씀드리기는 어렵지만, 그 일로 고민이 많으시겠어요. 어떤 점이 제일 마음에 걸리세요?",
+    "정확한 답을 드리긴 어렵지만 같이 생각해 볼 수는 있어요. 지금 가장 고민되는 부분이 뭐예요?",
+    "그 부분이 신경 쓰이시는군요. 제가 답을 드리긴 어렵지만, 어떤 쪽으로 생각하고 계세요?",
+)
+
+# When the feeling is uncertain too: no feeling assumed.
+UNCERTAIN: tuple[str, ...] = (
+    "그러셨군요. 어떤 일이 있었는지 조금 더 들려주실래요?",
+    "이야기해 주셔서 고마워요. 지금 마음은 좀 어떠세요?",
+    "네, 듣고 있어요. 편하신 만큼 조금 더 이야기해 주실래요?",
+    "그 이야기 더 듣고 싶어요. 어떤 일이었는지 말씀해 주실래요?",
+)
+
+# A bare acknowledgement ("응", "ㅇㅇ", "맞아") while a situation is still open.
+FOLLOW_UP: tuple[str, ...] = (
+    "네, 천천히 이야기해 주세요. 그때 어떤 마음이 제일 컸어요?",
+    "듣고 있어요. 그 일로 지금은 마음이 좀 어떠세요?",
+    "그러셨군요. 조금 더 이야기해 주실래요?",
+)
+
+
+# Long enough to have said what happened (characters, spaces not counted).
+TOLD_MIN_CHARS = 14
+_QUESTION = re.compile(r"(?:까요|나요|할지|해야|될까|어떡|어떻게|얼마|뭐 ?(?:입|해|하|사))")
+
+
+def reflective_options(emotion: str | None, uncertain: bool, text: str = "") -> tuple[str, ...]:
+    told = len(text.replace(" ", "")) >= TOLD_MIN_CHARS
+    if told and text.rstrip().endswith("?") and _QUESTION.search(text):
+        return QUESTION
+    if uncertain or emotion not in BY_EMOTION:
+        return TOLD_UNCERTAIN if told else UNCERTAIN
+    return TOLD[emotion] if told else BY_EMOTION[emotion]
+
+
+def reflective_reply(emotion: str | None, uncertain: bool, rng: random.Random, text: str = "") -> str:
+    return rng.choice(reflective_options(emotion, uncertain, text))

