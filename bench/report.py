@@ -124,6 +124,15 @@ def goals_for(
         )
 
     goals: list[Goal] = []
+    lookup = find("replies", "bank lookup")
+    if lookup is not None:
+        goals.append(
+            Goal("reply bank lookup p50 ms (CPU)", lookup.median_ms, "<= 40", _le(lookup.median_ms, 40))
+        )
+    bundled = find("replies", "cold start")
+    if bundled is not None:
+        seconds = None if bundled.median_ms is None else bundled.median_ms / 1000
+        goals.append(Goal("bundled path: cold start to first reply, s", seconds, "<= 3", _le(seconds, 3)))
     msg = find("message", "engine")
     if msg is not None:
         goals.append(

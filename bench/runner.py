@@ -13,6 +13,7 @@ from bench.cold_start import cold_start
 from bench.machine import LoadMeter, machine_info, on_fresh_thread
 from bench.options import BenchOptions
 from bench.quality import held_out, quality
+from bench.replies import reply_rows
 from bench.report import Report, Row, goals_for
 from bench.scenarios import Suite
 from engine.inference import (
@@ -49,6 +50,7 @@ def run_bench(options: BenchOptions, work_dir: Path | None = None) -> Report:
         rows: list[Row] = []
         for device in devices:
             rows += asyncio.run(Suite(options, device, emotion_dir, reply_dir, weights).run())
+        rows += reply_rows(options)  # the bundled path people get by default: bank, no torch
 
         cold = None
         if options.cold_start:

@@ -30,6 +30,7 @@ from engine.mood import (
     parse_zone,
     summarize,
 )
+from engine.mood.emotions import UNCERTAIN_LABEL
 from engine.safety import CrisisScreen
 from engine.store import EmotionStore
 from engine.store.db import sqlite_path, unreachable_message
@@ -399,7 +400,12 @@ class InProcessEngine:
         start_local = datetime.combine(today - timedelta(days=14 * weeks - 1), time.min, zone)
         end_local = datetime.combine(today + timedelta(days=1), time.min, zone)
         stored = await self.store.events(user, since=start_local, until=end_local)
-        events = [MoodEvent(e.occurred_at, e.label, min(max(e.confidence, 0.0), 1.0)) for e in stored]
+        events = [
+            MoodEvent(
+                e.occurred_at, UNCERTAIN_LABEL if e.uncertain else e.label, min(max(e.confidence, 0.0), 1.0)
+            )
+            for e in stored
+        ]
         report = build_report(events, zone, today, weeks)
         from engine.mood import render_chart  # matplotlib: imported when the first chart is drawn
 

@@ -29,6 +29,8 @@ class EmotionStyle:
 
 
 NEUTRAL_LABEL: Final = "일상"
+# Not an emotion: a reading below the model's confidence line, shown as what it is.
+UNCERTAIN_LABEL: Final = "잘 모르겠음"
 
 # Insertion order is the display order (legend, stacking from the bottom, ties in the summary).
 EMOTIONS: Final[Mapping[str, EmotionStyle]] = MappingProxyType(
@@ -39,6 +41,7 @@ EMOTIONS: Final[Mapping[str, EmotionStyle]] = MappingProxyType(
         "슬픔": EmotionStyle(Valence.NEGATIVE, "#4A90D9", "😢"),
         "분노": EmotionStyle(Valence.NEGATIVE, "#E5533C", "😠"),
         "우울": EmotionStyle(Valence.NEGATIVE, "#3D4A63", "😞"),
+        UNCERTAIN_LABEL: EmotionStyle(Valence.NEUTRAL, "#DADDE1", "❔"),
     }
 )
 

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import Final
 
-from engine.mood.emotions import NEUTRAL_LABEL, Valence, display_order, valence_of
+from engine.mood.emotions import NEUTRAL_LABEL, UNCERTAIN_LABEL, Valence, display_order, valence_of
 from engine.mood.korean import WEEKDAYS, josa, times
 from engine.mood.report import MoodReport
 
@@ -86,7 +86,12 @@ def _sparse(report: MoodReport) -> str:
 
 
 def _most_frequent(report: MoodReport) -> tuple[str, list[str]]:
-    counts = report.current.counts
+    # "잘 모르겠음" is not a feeling: it never leads the summary while any feeling was read.
+    counts = {lb: n for lb, n in report.current.counts.items() if lb != UNCERTAIN_LABEL} or dict(
+        report.current.counts
+    )
+    if set(counts) == {UNCERTAIN_LABEL}:
+        return f"{_topic(report.weeks)} 어떤 마음이었는지 제가 잘 알아듣지 못한 이야기가 많았어요.", []
     top = max(counts.values())
     leaders = [lb for lb in counts if counts[lb] == top]  # display order
     pct = _pct(report.current.shares[leaders[0]])

@@ -40,6 +40,7 @@ class StoredEvent:
     label: str
     confidence: float
     distribution: dict[str, float]
+    uncertain: bool = False
 
 
 def _record(user: User) -> UserRecord:
@@ -204,6 +205,7 @@ class EmotionStore:
                         label=prediction.label,
                         confidence=float(prediction.confidence),
                         distribution={k: round(float(v), 6) for k, v in prediction.distribution.items()},
+                        uncertain=prediction.uncertain,
                     )
                 )
                 return True
@@ -226,7 +228,10 @@ class EmotionStore:
                 if until is not None:
                     query = query.where(EmotionEvent.occurred_at < until)
                 rows = (await session.execute(query)).scalars().all()
-                return [StoredEvent(r.occurred_at, r.label, r.confidence, dict(r.distribution)) for r in rows]
+                return [
+                    StoredEvent(r.occurred_at, r.label, r.confidence, dict(r.distribution), bool(r.uncertain))
+                    for r in rows
+                ]
 
         return await with_retry(op)
 
@@ -380,6 +385,7 @@ class EmotionStore:
                     "label": e.label,
                     "confidence": e.confidence,
                     "distribution": e.distribution,
+                    "uncertain": e.uncertain,
                 }
                 for e in events
             ],

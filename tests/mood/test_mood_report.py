@@ -8,6 +8,7 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -244,7 +245,7 @@ def test_unknown_labels_drawn_together_get_distinct_colours() -> None:
 
 
 def test_emotion_table_covers_the_product_labels() -> None:
-    assert list(EMOTIONS) == ["일상", "기쁨", "불안", "슬픔", "분노", "우울"]
+    assert list(EMOTIONS) == ["일상", "기쁨", "불안", "슬픔", "분노", "우울", "잘 모르겠음"]
     assert len({s.colour for s in EMOTIONS.values()}) == len(EMOTIONS)
     assert not {s.colour for s in EMOTIONS.values()} & set(FALLBACK_COLOURS)
 
@@ -316,3 +317,28 @@ def test_order_of_events_does_not_matter(events: list[MoodEvent], seed: random.R
     shuffled = list(events)
     seed.shuffle(shuffled)
     assert build_report(events, KST, TODAY) == build_report(shuffled, KST, TODAY)
+
+
+async def test_uncertain_readings_show_as_such_in_the_report(tmp_path: Path) -> None:
+    """An emotion the model was unsure of is stored with that flag and shown as 잘 모르겠음."""
+    from engine.client import InProcessEngine
+    from engine.inference import ModelConfig, ModelSet
+    from engine.mood.emotions import UNCERTAIN_LABEL
+    from engine.store import EmotionStore
+    from engine.types import EmotionPrediction, UserRef
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+    engine = InProcessEngine(ModelSet(ModelConfig(emotion="unused", reply=None)), EmotionStore(url))
+    await engine.start(load_models=False)
+    try:
+        who = UserRef("console", "me")
+        await engine.set_consent(who, True)
+        now = datetime.now(UTC)
+        unsure = EmotionPrediction("분노", 0.4, {"분노": 0.4}, uncertain=True)
+        await engine.store.record_emotion(who, unsure, now)
+        await engine.store.record_emotion(who, EmotionPrediction("기쁨", 0.9, {"기쁨": 0.9}), now)
+        result = await engine.mood(who)
+        assert dict(result.report.current.counts) == {UNCERTAIN_LABEL: 1, "기쁨": 1}
+        assert [e["uncertain"] for e in (await engine.export(who))["emotion_events"]] == [True, False]
+    finally:
+        await engine.close()
