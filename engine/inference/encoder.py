@@ -2,12 +2,15 @@
 weights inside) for matching messages to the reply bank. No torch, no download.
 
 The same message is embedded once however many heads read it: the worker thread keeps the last
-few hundred vectors (in memory only, keyed by the text, gone on restart)."""
+few hundred vectors (in memory only, gone on restart), keyed by a keyed hash of the text so that
+the cache never holds what people wrote."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import secrets
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -46,23 +49,30 @@ class E5Encoder:
                     os.environ.pop("OMP_NUM_THREADS", None)
                 else:
                     os.environ["OMP_NUM_THREADS"] = previous
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
+        # A per-process key: the digests cannot be matched against guessed messages elsewhere.
+        self._key = secrets.token_bytes(32)
+
+    def _digest(self, text: str) -> bytes:
+        return hashlib.blake2b(text.encode("utf-8"), key=self._key, digest_size=16).digest()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        keys = [self._digest(t) for t in texts]
+        missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._cache}
         if missing:
-            vectors = np.asarray(self._model.query(missing), dtype=np.float32).reshape(len(missing), DIM)
-            for text, vector in zip(missing, vectors, strict=True):
-                self._cache[text] = vector
+            todo = list(missing.values())
+            vectors = np.asarray(self._model.query(todo), dtype=np.float32).reshape(len(todo), DIM)
+            for key, vector in zip(missing, vectors, strict=True):
+                self._cache[key] = vector
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         out = np.empty((len(texts), DIM), dtype=np.float32)
-        for i, text in enumerate(texts):
-            cached = self._cache.get(text)
+        for i, (key, text) in enumerate(zip(keys, texts, strict=True)):
+            cached = self._cache.get(key)
             if cached is None:  # pushed out within this very call (a batch over the cache size)
                 out[i] = np.asarray(self._model.query(text), dtype=np.float32)
             else:
-                self._cache.move_to_end(text)
+                self._cache.move_to_end(key)
                 out[i] = cached
         return out

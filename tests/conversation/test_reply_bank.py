@@ -190,3 +190,16 @@ def test_train_bank_compiles_a_small_bank(tmp_path: Path) -> None:
     [matches] = matcher.match(["배고파 죽겠어 뭐 먹지"])
     assert matches[0].situation == "smalltalk.hungry"
     assert len(ReplyBank.load(tmp_path / "bank")) == 3
+
+
+def test_the_embedding_cache_keeps_vectors_but_never_the_text() -> None:
+    encoder = e5.E5Encoder(cache_size=2)
+    words = ["오늘 너무 피곤해", "시험 망쳤어", "고양이가 아파요"]
+    first = encoder.encode(words)  # a batch bigger than the cache still gets every vector
+    again = encoder.encode(words[::-1])
+    assert first.shape == (3, e5.DIM)
+    assert abs(again[::-1] - first).max() < 1e-5
+    assert len(encoder._cache) == 2
+    held = repr(encoder.__dict__).encode("utf-8") + b"".join(encoder._cache)
+    for word in words:
+        assert word.encode("utf-8") not in held
