@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces the bundled maeum-mini models from openly licensed data, on a CPU.
+# Reproduces the bundled models from openly licensed data, on a CPU.
 # Needs ../shared/data (ChatbotData, KOTE) next to the repository, or SHARED_DATA=/path/to/data.
 # Measured on a 2-core machine: about 30 minutes in all (see each model's README.md).
 set -euo pipefail
@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 DATA=${SHARED_DATA:-../shared/data}
 MAEUM=${MAEUM:-.venv/bin/maeum}
 COMMON=(--fp16-weights --no-progress --seed 42)
-STEPS=${*:-emotion intent chat crisis}  # e.g. `scripts/train_bundled.sh emotion` for one model
+STEPS=${*:-emotion-linear bank crisis emotion intent chat}  # e.g. `scripts/train_bundled.sh emotion` for one model
 want() { [[ " $STEPS " == *" $1 "* ]]; }
 
 # 1. Emotion: the project's own first-person messages (80/10/10 split, stratified); KOTE's test
@@ -35,6 +35,15 @@ want chat && "$MAEUM" train chat --data "$DATA/chatbot_data/ChatbotData.csv" --d
   --max-len 48 \
   --data-note "ChatbotData (songys/Chatbot_data, MIT) + maeum's own empathetic Q/A pairs (data/chat, Apache-2.0)" \
   "${COMMON[@]}"
+
+# 5. The default emotion model: char TF-IDF + logistic regression, calibrated (~1 min). It trains
+#    on data/emotion, data/emotion/narrative.jsonl and the reply bank's labelled examples, and
+#    reports KOTE test (mapped to the product labels) as the out-of-domain check.
+want emotion-linear && "$MAEUM" train emotion-linear --out models/maeum-emotion --kote "$DATA/kote/test.tsv"
+
+# 6. The reply bank compiled with its e5 situation head (~90 s: it embeds every example); the
+#    0.3 "not sure" line was chosen on the judged dev set (`maeum eval replies --set dev`).
+want bank && "$MAEUM" train bank --data data/replies --out models/maeum-bank --threshold 0.3 --no-progress
 
 # 4. The crisis classifier beside the rules (the project's own data/safety sets; ~20 s).
 want crisis && "$MAEUM" train crisis --out models/maeum-crisis
