@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.conversation import ConversationPolicy, ConversationService, ReplyBank
+from engine.conversation import ConversationPolicy, ConversationService, Inference, ReplyBank
 from engine.errors import CheckinError, MaeumError, StoreUnavailableError
 from engine.inference import GenerationRequest, InferenceWorker, ModelSet, SituationMatch
 from engine.mood import (
@@ -111,6 +111,15 @@ class EngineClient(Protocol):
     def register_checkin_sender(self, platform: str, sender: Sender) -> None: ...
 
 
+class ModelBackend(Inference, Protocol):
+    """Where the models run: the worker thread in this process (:class:`WorkerInference`), or model
+    replicas elsewhere (``serving/``: Ray Serve deployments); the engine around them is the same."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 class WorkerInference:
     """Adapts the worker's queue to what the conversation service needs."""
 
@@ -123,6 +132,12 @@ class WorkerInference:
             # The texts beside the matcher's head; read here, not on the worker: they are data.
             self._bank = ReplyBank.load(models.config.bank)
             self._bank_threshold = bank_threshold(models.config.bank)
+
+    async def start(self) -> None:
+        await self.worker.start()
+
+    async def stop(self) -> None:
+        await self.worker.stop()
 
     @property
     def has_intent(self) -> bool:
@@ -184,15 +199,16 @@ class InProcessEngine:
         retention_days: int | None = None,
         quiet_hours: QuietHours | None = None,
         crisis_screen: CrisisScreen | None = None,
+        backend: ModelBackend | None = None,
     ) -> None:
         self.models = models
         self.store = store
+        # Not started unless it is the backend (a remote backend leaves it idle).
         self.worker = InferenceWorker(
             models.load, batch_size=batch_size, batch_window_s=batch_window_s, threads=threads
         )
-        self.conversation = ConversationService(
-            WorkerInference(self.worker, models), store, policy, screen=crisis_screen
-        )
+        self.backend: ModelBackend = backend if backend is not None else WorkerInference(self.worker, models)
+        self.conversation = ConversationService(self.backend, store, policy, screen=crisis_screen)
         self._migrate = migrate
         self._started = False
         self.default_zone = default_zone or ZoneInfo("Asia/Seoul")
@@ -224,7 +240,7 @@ class InProcessEngine:
             except Exception as exc:
                 raise StoreUnavailableError(unreachable_message(self.store.url, exc)) from None
         if load_models:
-            await self.worker.start()
+            await self.backend.start()
         if self.retention_days is not None:
             self._retention = asyncio.create_task(self._retention_loop(self.retention_days))
         if load_models:  # a running bot; store-only commands (reports) send nothing
@@ -288,7 +304,7 @@ class InProcessEngine:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await self.worker.stop()
+        await self.backend.stop()
         await self.conversation.drain()
         await self.store.close()
 

@@ -90,6 +90,23 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     discord_guild_id: int | None = None
     discord_api_base: str | None = None
+    # Sharding, for several processes that split the gateway: the total, and this process's ids
+    # ("0,1"; empty: all of them). Unset: one shard, decided by Discord.
+    discord_shard_count: int | None = Field(default=None, ge=1)
+    discord_shard_ids: str | None = None
+
+    # Scale-out (docs/scaling.md). Set: `maeum run`/`maeum chat` talk to a `maeum serve` engine
+    # there instead of loading models (the crisis screen still runs here too).
+    engine_url: str | None = None
+    # The shared secret between front-ends and `maeum serve` (Authorization: Bearer …).
+    engine_token: SecretStr | None = None
+    engine_timeout_s: float = Field(default=15.0, gt=0.0, le=300.0)
+    # `maeum serve`: model replicas (autoscaling between min and max), GPUs per model replica
+    # (auto: 1 when CUDA is present, else 0) and front-door replicas.
+    serve_min_replicas: int = Field(default=1, ge=0)
+    serve_max_replicas: int = Field(default=4, ge=1)
+    serve_gpus_per_replica: float | None = Field(default=None, ge=0.0)
+    serve_ingress_replicas: int = Field(default=1, ge=1)
 
     # None: each command picks (WARNING in the console, INFO for the bots).
     log_level: str | None = None
@@ -115,6 +132,21 @@ class Settings(BaseSettings):
         except CheckinError as exc:
             raise ValueError("use HH:MM-HH:MM, e.g. 23:00-07:00") from exc
         return value
+
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _shard_ids(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            [int(part) for part in value.split(",")]
+        except ValueError as exc:
+            raise ValueError("use comma-separated shard numbers, e.g. 0,1") from exc
+        return value
+
+    @property
+    def shard_ids(self) -> list[int] | None:
+        return None if self.discord_shard_ids is None else [int(p) for p in self.discord_shard_ids.split(",")]
 
     @field_validator("data_dir")
     @classmethod
