@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import traceback
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Protocol
 
 MAX_WEEKS = 12  # longest /mood period offered; a longer chart gets hard to read on a phone
@@ -34,6 +35,40 @@ class AskedOnce:
 
     def forget(self, key: str) -> None:
         self._seen.pop(key, None)
+
+
+@dataclass(frozen=True)
+class ShardPlan:
+    """Which Discord gateway shards this process runs: ``ids`` of ``count`` (None: all of them)."""
+
+    count: int
+    ids: tuple[int, ...] | None = None
+
+    @property
+    def owns_shard_zero(self) -> bool:
+        return self.ids is None or 0 in self.ids
+
+    def describe(self) -> str:
+        ids = "all" if self.ids is None else ",".join(map(str, self.ids))
+        return f"shard(s) {ids} of {self.count}"
+
+
+def shard_plan(count: int | None, ids: list[int] | None) -> ShardPlan | None:
+    """The plan from MAEUM_DISCORD_SHARD_COUNT / MAEUM_DISCORD_SHARD_IDS; None: unsharded.
+
+    Raises ValueError for ids without a count, out of range or repeated: run unsharded by mistake,
+    every process would get every event and people would be answered twice."""
+    if count is None:
+        if ids:
+            raise ValueError("MAEUM_DISCORD_SHARD_IDS needs MAEUM_DISCORD_SHARD_COUNT (the total)")
+        return None
+    if count < 1:
+        raise ValueError("MAEUM_DISCORD_SHARD_COUNT must be at least 1")
+    if ids is None:
+        return ShardPlan(count)
+    if not ids or len(set(ids)) != len(ids) or any(not 0 <= i < count for i in ids):
+        raise ValueError(f"MAEUM_DISCORD_SHARD_IDS must be distinct numbers from 0 to {count - 1}")
+    return ShardPlan(count, tuple(sorted(ids)))
 
 
 def where(error: BaseException | None) -> str:

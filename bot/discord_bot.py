@@ -24,7 +24,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import texts
-from bot.common import MAX_WEEKS, AskedOnce, MoodResultLike, where
+from bot.common import MAX_WEEKS, AskedOnce, MoodResultLike, ShardPlan, shard_plan, where
 from bot.delivery import Undelivered, deliver
 from bot.split import DISCORD_LIMIT, split_message
 from engine.client import EngineClient
@@ -465,7 +465,24 @@ class MaeumCog(commands.Cog):
 
 
 class MaeumDiscordBot(commands.Bot):
+    """The bot. With ``MAEUM_DISCORD_SHARD_COUNT`` set, ``MaeumDiscordBot(engine, settings)`` is a
+    :class:`ShardedMaeumDiscordBot` (discord.py's AutoShardedBot) running the shards in
+    ``MAEUM_DISCORD_SHARD_IDS`` (all of them when empty), so several processes split the gateway;
+    unset, it is a plain ``commands.Bot`` with one connection, Discord's default."""
+
+    def __new__(cls, engine: EngineClient, settings: Settings) -> MaeumDiscordBot:
+        sharded = cls is MaeumDiscordBot and settings.discord_shard_count is not None
+        return object.__new__(ShardedMaeumDiscordBot if sharded else cls)
+
     def __init__(self, engine: EngineClient, settings: Settings) -> None:
+        self.shards_plan: ShardPlan | None = shard_plan(settings.discord_shard_count, settings.shard_ids)
+        sharding: dict[str, Any] = {}
+        if self.shards_plan is not None:
+            ids = self.shards_plan.ids
+            sharding = {
+                "shard_count": self.shards_plan.count,
+                "shard_ids": None if ids is None else list(ids),
+            }
         # No message content intent: Discord still gives the bot DMs and messages that mention it,
         # which are the only ones it answers; no members or presences either.
         intents = discord.Intents.none()
@@ -475,7 +492,9 @@ class MaeumDiscordBot(commands.Bot):
         # maeum never joins voice: skip discord.py's start-up warnings about voice libraries.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
-        super().__init__(command_prefix=commands.when_mentioned, intents=intents, help_command=None)
+        super().__init__(
+            command_prefix=commands.when_mentioned, intents=intents, help_command=None, **sharding
+        )
         if settings.discord_api_base:
             # A self-hosted proxy or a test server; webhook follow-ups use the same Route.
             discord.http.Route.BASE = settings.discord_api_base.rstrip("/")
@@ -489,6 +508,16 @@ class MaeumDiscordBot(commands.Bot):
         await self.add_cog(MaeumCog(self))
         self.engine.register_checkin_sender(PLATFORM, self.send_checkin)
         self.add_view(ConsentView(self.engine))
+        if self.shards_plan is not None:
+            log.info("discord: running %s", self.shards_plan.describe())
+        # Slash commands belong to the application, not to a shard: one sync is the whole of it.
+        # Only the process with shard 0 (there is exactly one in any plan) syncs, so N shard
+        # processes do not PUT the same list N times at every start against a rate-limited
+        # endpoint, nor race each other in a rolling deploy, where an old process syncing last
+        # would put the old commands back.
+        if not self.syncs_commands:
+            log.info("discord: slash commands are synced by the process that runs shard 0")
+            return
         if self.guild_id:
             # One server: commands show up at once (global ones take a while to propagate).
             guild = discord.Object(id=self.guild_id)
@@ -498,6 +527,10 @@ class MaeumDiscordBot(commands.Bot):
             synced = await self.tree.sync()
         scope = "guild" if self.guild_id else "global"
         log.info("discord: %d slash commands synced (%s)", len(synced), scope)
+
+    @property
+    def syncs_commands(self) -> bool:
+        return self.shards_plan is None or self.shards_plan.owns_shard_zero
 
     async def send_checkin(self, user: UserRef, text: str) -> None:
         recipient = self.get_user(int(user.user_id)) or await self.fetch_user(int(user.user_id))
@@ -519,3 +552,9 @@ class MaeumDiscordBot(commands.Bot):
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         error = sys.exc_info()[1]
         log.error("discord event %s failed: %s at %s", event_method, type(error).__name__, where(error))
+
+
+class ShardedMaeumDiscordBot(MaeumDiscordBot, commands.AutoShardedBot):
+    """:class:`MaeumDiscordBot` on discord.py's AutoShardedBot: the shards of ``shards_plan`` over
+    one connection each, in this process. Built by ``MaeumDiscordBot(engine, settings)`` when
+    ``MAEUM_DISCORD_SHARD_COUNT`` is set; DMs arrive on shard 0, a server's events on its shard."""

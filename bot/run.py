@@ -16,6 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from bot.common import shard_plan
 from engine.errors import MaeumError
 from engine.settings import Settings
 from engine.store.migrate import upgrade_or_explain
@@ -89,6 +90,11 @@ async def serve(settings: Settings, platforms: tuple[str, ...], *, stop: asyncio
     missing = missing_settings(settings, platforms)
     if missing:
         return _fail(f"{' and '.join(missing)} must be set for `maeum run` (see .env.example)")
+    if "discord" in platforms:
+        try:
+            shard_plan(settings.discord_shard_count, settings.shard_ids)
+        except ValueError as exc:
+            return _fail(str(exc))
     absent = missing_libraries(platforms)
     if absent:
         extras = ",".join(EXTRAS[p] for p in absent)

@@ -2,7 +2,11 @@
 
 Point ``discord.http.Route.BASE`` at :attr:`FakeDiscordServer.api_base`; deliver events through
 discord.py's own parsing (``bot._connection.parse_interaction_create(payload)``,
-``parse_message_create``, ``parse_message_update``) — there is no real gateway. Every REST call is
+``parse_message_create``, ``parse_message_update``). For tests of the connection itself (sharding)
+there is a minimal gateway too: point ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY`` at
+:attr:`FakeDiscordServer.gateway_url` and ``bot.start(token)`` connects to it. It says HELLO,
+acknowledges heartbeats, records each IDENTIFY as a call to :data:`IDENTIFY` and answers READY for
+that shard; :meth:`FakeDiscordServer.dispatch` sends an event down one shard's connection. Every REST call is
 recorded; tests wait for calls with :meth:`FakeDiscordServer.wait_for` (an asyncio condition with a
 bounded timeout). Faults: :meth:`~FakeDiscordServer.fail_next` answers a 5xx (or any status),
 :meth:`~FakeDiscordServer.drop_next` closes the connection without an answer, and
@@ -89,7 +93,12 @@ class Fault:
     html: bool = False  # a proxy's HTML error page instead of Discord's JSON
 
 
+IDENTIFY = "GATEWAY IDENTIFY"  # the route name an IDENTIFY is recorded under (its json: the "d", no token)
+GATEWAY_PATH = "/gateway-ws"
+HEARTBEAT_INTERVAL_MS = 45_000
+
 ROUTES: list[tuple[str, str]] = [
+    ("GET", "/gateway/bot"),
     ("GET", "/users/@me"),
     ("GET", "/oauth2/applications/@me"),
     ("GET", "/applications/@me"),
@@ -125,11 +134,16 @@ class FakeDiscordServer:
         self._refused_dms: set[int] = set()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # Gateway: the open connection of each shard id, and what /gateway/bot recommends.
+        self.shard_sockets: dict[int, web.WebSocketResponse] = {}
+        self._sequence: dict[int, int] = {}
+        self.recommended_shards = 1
 
     async def start(self) -> None:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         for method, path in ROUTES:
             app.router.add_route(method, "/api/v10" + path, self._route(method, path))
+        app.router.add_get(GATEWAY_PATH + "/", self._gateway)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -140,6 +154,8 @@ class FakeDiscordServer:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     async def close(self) -> None:
+        for ws in list(self.shard_sockets.values()):
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -151,6 +167,11 @@ class FakeDiscordServer:
     def api_base(self) -> str:
         """What goes in MAEUM_DISCORD_API_BASE (and so discord.http.Route.BASE)."""
         return f"{self.base_url}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        """What goes in ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY`` (a yarl.URL of it)."""
+        return f"ws://127.0.0.1:{self.port}{GATEWAY_PATH}/"
 
     # Test controls -----------------------------------------------------------------------------
 
@@ -207,6 +228,71 @@ class FakeDiscordServer:
 
     def register_interaction(self, payload: dict[str, Any]) -> None:
         self._channels_by_token[payload["token"]] = payload["channel_id"]
+
+    async def dispatch(self, shard_id: int, event: str, data: dict[str, Any]) -> None:
+        """Send a DISPATCH (``MESSAGE_CREATE``…) down the connection of ``shard_id``."""
+        ws = self.shard_sockets[shard_id]
+        await ws.send_json({"op": 0, "t": event, "s": self._next_sequence(shard_id), "d": data})
+
+    def shard_of_guild(self, guild_id: int, shard_count: int) -> int:
+        """The shard Discord sends a server's events to."""
+        return (guild_id >> 22) % shard_count
+
+    # Gateway -----------------------------------------------------------------------------------
+
+    def _next_sequence(self, shard_id: int) -> int:
+        self._sequence[shard_id] = self._sequence.get(shard_id, 0) + 1
+        return self._sequence[shard_id]
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        """HELLO, heartbeat ACKs, and READY for the shard an IDENTIFY asks for. Text frames, no
+        compression (discord.py only decompresses binary ones)."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}})
+        shard_id: int | None = None
+        try:
+            async for frame in ws:
+                if frame.type is not aiohttp.WSMsgType.TEXT:
+                    continue
+                payload = json.loads(frame.data)
+                op, data = payload.get("op"), payload.get("d")
+                if op == 1:  # heartbeat
+                    await ws.send_json({"op": 11})
+                elif op == 2:  # identify
+                    shard_id = await self._identify(ws, request, data)
+                    if shard_id is None:
+                        break
+        finally:
+            if shard_id is not None and self.shard_sockets.get(shard_id) is ws:
+                del self.shard_sockets[shard_id]
+        return ws
+
+    async def _identify(
+        self, ws: web.WebSocketResponse, request: web.Request, data: dict[str, Any]
+    ) -> int | None:
+        identify = {key: value for key, value in data.items() if key != "token"}
+        call = Call("GATEWAY", IDENTIFY, request.path, {}, identify, query=dict(request.query))
+        if data.get("token") != self.token:
+            call.status = 401
+            await self._record(call)
+            await ws.close(code=4004, message=b"Authentication failed.")
+            return None
+        shard_id, shard_count = data.get("shard") or (0, 1)
+        self.shard_sockets[shard_id] = ws
+        self._sequence[shard_id] = 0
+        await self._record(call)
+        ready = {
+            "v": 10,
+            "user": BOT_USER,
+            "guilds": [],
+            "session_id": f"session-{snowflake()}",
+            "resume_gateway_url": self.gateway_url,
+            "shard": [shard_id, shard_count],
+            "application": {"id": str(APP_ID), "flags": 0},
+        }
+        await ws.send_json({"op": 0, "t": "READY", "s": self._next_sequence(shard_id), "d": ready})
+        return int(shard_id)
 
     # Wire --------------------------------------------------------------------------------------
 
@@ -319,6 +405,9 @@ class FakeDiscordServer:
 
     def _answer(self, call: Call) -> Any:
         route, body, m = call.route, call.json, call.match
+        if route == "GET /gateway/bot":
+            limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+            return {"url": self.gateway_url, "shards": self.recommended_shards, "session_start_limit": limit}
         if route == "GET /users/@me":
             return BOT_USER
         if route in ("GET /oauth2/applications/@me", "GET /applications/@me"):
