@@ -8,12 +8,14 @@ history is read, exported or deleted.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import functools
+import hashlib
+import hmac
 import json
 import logging
 import re
-import secrets
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Sequence
@@ -688,6 +690,15 @@ def build_application(
     return app
 
 
+def default_webhook_secret(token: str) -> str:
+    """The webhook secret when none is configured: derived from the bot token (which whoever has
+    it controls the bot with anyway), so every replica of the bot, and every restart, registers the
+    same one. A random one per start made the replica that started last the only one Telegram's
+    deliveries could pass: the others answered 403 to every update the proxy gave them."""
+    digest = hmac.new(token.encode(), b"maeum telegram webhook secret", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")  # Telegram: A-Z a-z 0-9 _ -
+
+
 class TelegramRunner:
     """Starts and stops one Application inside an already running event loop, so Telegram can
     share a process (and an engine) with Discord; long polling through the inbox, or a webhook when
@@ -720,8 +731,11 @@ class TelegramRunner:
         url = self.settings.telegram_webhook_url
         if url:
             secret = self.settings.telegram_webhook_secret
-            # Without a configured secret, a fresh random one per start: setWebhook tells Telegram.
-            self.webhook_secret = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
+            if secret is not None:
+                self.webhook_secret = secret.get_secret_value()
+            else:
+                assert self.settings.telegram_token is not None
+                self.webhook_secret = default_webhook_secret(self.settings.telegram_token.get_secret_value())
             self.server = WebhookServer(
                 self.app, self.dispatcher, path=urlsplit(url).path.strip("/"), secret=self.webhook_secret
             )

@@ -206,9 +206,12 @@ class FakeTelegramServer:
         """Updates queued and not yet confirmed by a getUpdates with a higher offset."""
         return list(self._updates)
 
-    async def deliver_webhook(self, update: dict[str, Any], *, secret: str | None = None) -> int:
+    async def deliver_webhook(
+        self, update: dict[str, Any], *, secret: str | None = None, url: str | None = None
+    ) -> int:
         """POST an update to the registered webhook, as Telegram does; returns the HTTP status.
-        ``secret`` defaults to the one registered with setWebhook."""
+        ``secret`` defaults to the one registered with setWebhook; ``url`` (a replica's own
+        address, as a reverse proxy in front of several picks one) to the registered URL."""
         assert self.webhook_url is not None, "no webhook registered"
         update = dict(update)
         update.setdefault("update_id", next(self._update_ids))
@@ -217,7 +220,7 @@ class FakeTelegramServer:
         headers = {"X-Telegram-Bot-Api-Secret-Token": token} if token else {}
         async with (
             aiohttp.ClientSession() as session,
-            session.post(self.webhook_url, json=update, headers=headers) as response,
+            session.post(url or self.webhook_url, json=update, headers=headers) as response,
         ):
             return response.status
 
