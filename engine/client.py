@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -218,7 +218,7 @@ class InProcessEngine:
         self.retention_ran = asyncio.Event()  # set after each purge (tests and health checks)
         self.checkins = CheckinScheduler(
             self._load_checkins,
-            store.mark_checkin_sent,
+            store,
             quiet_hours or QuietHours.parse("23:00-07:00"),
             clock,
         )
@@ -308,16 +308,30 @@ class InProcessEngine:
         await self.conversation.drain()
         await self.store.close()
 
-    async def _retention_loop(self, days: int, every: timedelta = timedelta(hours=6)) -> None:
+    async def _retention_loop(
+        self,
+        days: int,
+        every: timedelta = timedelta(hours=6),
+        heightened_every: timedelta = timedelta(minutes=30),
+    ) -> None:
+        # Expired heightened states more often than old events: they should be gone soon after 6 h.
+        rounds = max(1, round(every / heightened_every))
+        done = 0
         while True:
+            if done % rounds == 0:
+                try:
+                    purged = await self.store.purge_older_than(days, now=self.clock())
+                    if purged:
+                        log.info("retention: deleted %d emotion events older than %d days", purged, days)
+                except Exception as exc:
+                    log.error("retention purge failed: %s", type(exc).__name__)
             try:
-                purged = await self.store.purge_older_than(days, now=self.clock())
-                if purged:
-                    log.info("retention: deleted %d emotion events older than %d days", purged, days)
+                await self.store.purge_expired_heightened(now=self.clock())
             except Exception as exc:
-                log.error("retention purge failed: %s", type(exc).__name__)
+                log.error("heightened-state purge failed: %s", type(exc).__name__)
+            done += 1
             self.retention_ran.set()
-            await asyncio.sleep(every.total_seconds())
+            await asyncio.sleep(heightened_every.total_seconds())
 
     async def respond(self, message: IncomingMessage) -> ConversationResult:
         return await self.conversation.handle(message)
@@ -346,6 +360,7 @@ class InProcessEngine:
     async def set_consent(self, user: UserRef, granted: bool) -> None:
         if not granted:  # a "no" forgets what this process remembers too
             self.conversation.forget(user.key)
+            await self.conversation.settle(user.key)  # a heightened-state write in flight lands first
         await self.store.set_consent(user, granted)
 
     async def _require_consent(self, user: UserRef) -> None:
@@ -381,6 +396,22 @@ class InProcessEngine:
     def register_checkin_sender(self, platform: str, sender: Sender) -> None:
         self.checkins.register(platform, sender)
 
+    async def claim_checkins(
+        self, platforms: Sequence[str], lease: timedelta = timedelta(minutes=2)
+    ) -> list[UserRef]:
+        """Claim every check-in due now on these platforms, for a front-end that sends them itself
+        (a remote one): returns whom to send to. Each is claimed for ``lease``; call
+        :meth:`checkin_sent` once it went out. One not confirmed in time (the front-end crashed) is
+        claimed again after the lease, by any replica. The same claims the in-process scheduler
+        takes, so the two never both send one."""
+        claims = await self.checkins.claim_due(frozenset(platforms), lease)
+        return [claim.checkin.user for claim in claims]
+
+    async def checkin_sent(self, user: UserRef) -> None:
+        """Today's check-in (today in the person's time zone) went out to ``user``."""
+        zone = await self.zone_of(user)
+        await self.store.checkin_sent(user, self.clock().astimezone(zone).date())
+
     async def _load_checkins(self) -> list[Checkin]:
         loaded = []
         for user, local_time, zone_name, last_sent in await self.store.checkins():
@@ -396,6 +427,7 @@ class InProcessEngine:
 
     async def forget(self, user: UserRef) -> bool:
         self.conversation.forget(user.key)
+        await self.conversation.settle(user.key)  # a heightened-state write in flight lands first
         return await self.store.forget(user)
 
     async def zone_of(self, user: UserRef) -> ZoneInfo:

@@ -128,7 +128,9 @@ class ConversationService:
         self.inference = inference
         self.store = store
         self.policy = policy or ConversationPolicy()
-        self.tracker = tracker if tracker is not None else CrisisTracker()
+        # With a store the heightened state is shared: another replica, or this one after a restart,
+        # still knows the person showed a crisis.
+        self.tracker = tracker if tracker is not None else CrisisTracker(store=store)
         # Not `screen or ...`: a screen with no recent messages has len() 0 and would read as false.
         self.screen = screen if screen is not None else CrisisScreen()
         self.context = ContextMemory(self.policy.context_turns, self.policy.context_ttl)
@@ -138,6 +140,7 @@ class ConversationService:
         self.picker = ReplyPicker(self.rng)
         self.threads = SituationMemory(self.policy.follow_up_turns)
         self._background: set[asyncio.Task[None]] = set()
+        self._marking: dict[asyncio.Task[None], str] = {}  # heightened-state writes in flight, by key
 
     async def handle(self, message: IncomingMessage) -> ConversationResult:
         now = message.received_at or self.clock()
@@ -150,7 +153,7 @@ class ConversationService:
         # background; a redelivered crisis message gets the card again, the safe way to be wrong.
         crisis = self.screen.check(key, text, quoted, now=now, forwarded=message.forwarded)
         if crisis.is_crisis:
-            self.tracker.mark(key, now)
+            self._mark_heightened(key, now)
             self._later(self._record_crisis(message.user.platform, crisis.category, now))
             card = THIRD_PARTY_CARD if crisis.about_someone_else else CRISIS_CARD
             return ConversationResult(reply=card, source=ReplySource.CRISIS, receipt=receipt)
@@ -172,7 +175,7 @@ class ConversationService:
             return ConversationResult(reply=MODEL_FAILURE_REPLY, source=ReplySource.FALLBACK, receipt=receipt)
 
         reply, source, tag = await self._reply(text, key, now, emotion)
-        if self.tracker.is_heightened(key, now):
+        if await self.tracker.is_heightened_anywhere(key, now):
             reply = f"{reply}\n\n{HEIGHTENED_REPLY_SUFFIX}"
         return ConversationResult(
             reply=reply,
@@ -189,7 +192,7 @@ class ConversationService:
     def referral(self, user: UserRef) -> ConversationResult:
         """The card, asked for (a link under a crisis reply in a group): the person is treated as
         in the heightened state, as after any crisis message."""
-        self.tracker.mark(user.key, self.clock())
+        self._mark_heightened(user.key, self.clock())
         return ConversationResult(reply=CRISIS_CARD, source=ReplySource.CRISIS)
 
     async def acknowledge(self, receipt: Receipt) -> bool:
@@ -232,7 +235,7 @@ class ConversationService:
             log.error("could not check an update id: %s", type(exc).__name__)
             return False
 
-    def _later(self, work: Awaitable[None]) -> None:
+    def _later(self, work: Awaitable[None]) -> asyncio.Task[None]:
         async def run() -> None:
             try:
                 await work
@@ -242,6 +245,22 @@ class ConversationService:
         task = asyncio.get_running_loop().create_task(run())
         self._background.add(task)  # keep a reference until done (the loop holds only weak ones)
         task.add_done_callback(self._background.discard)
+        return task
+
+    def _mark_heightened(self, key: str, now: datetime) -> None:
+        # Memory at once, the shared store in the background: the card never waits on the database.
+        until = self.tracker.mark(key, now)
+        if self.tracker.shared:
+            task = self._later(self.tracker.persist(key, until))
+            self._marking[task] = key
+            task.add_done_callback(lambda done: self._marking.pop(done, None))
+
+    async def settle(self, key: str) -> None:
+        """Wait for this person's heightened-state write still in flight, so that a /forget right
+        after a crisis deletes the row instead of racing it (and the row appearing after)."""
+        pending = [task for task, owner in self._marking.items() if owner == key]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def drain(self) -> None:
         """Wait for background writes (crisis counts) before shutting down."""

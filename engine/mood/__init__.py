@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from engine.mood.checkins import Checkin, CheckinScheduler, QuietHours, Sender, parse_time, parse_zone
+from engine.mood.checkins import (
+    Checkin,
+    CheckinLedger,
+    CheckinScheduler,
+    Claim,
+    QuietHours,
+    Sender,
+    parse_time,
+    parse_zone,
+)
 from engine.mood.report import MoodEvent, MoodReport, build_report
 from engine.mood.summary import summarize
 
@@ -16,7 +25,9 @@ if TYPE_CHECKING:
 __all__ = [
     "RENDER_LOCK",
     "Checkin",
+    "CheckinLedger",
     "CheckinScheduler",
+    "Claim",
     "MoodEvent",
     "MoodReport",
     "QuietHours",

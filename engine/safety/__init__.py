@@ -12,7 +12,7 @@ from engine.safety.referral import (
     THIRD_PARTY_CARD,
 )
 from engine.safety.screen import CrisisScreen, CrisisVerdict, bounded
-from engine.safety.tracker import DEFAULT_WINDOW, CrisisTracker
+from engine.safety.tracker import DEFAULT_WINDOW, CrisisTracker, HeightenedStore
 
 __all__ = [
     "CATEGORIES",
@@ -25,6 +25,7 @@ __all__ = [
     "CrisisScreen",
     "CrisisTracker",
     "CrisisVerdict",
+    "HeightenedStore",
     "assess",
     "bounded",
     "choose_fallback",

@@ -111,6 +111,21 @@ class CheckinRow(Base):
     local_time: Mapped[str] = mapped_column(String(5))  # "HH:MM" in the person's time zone
     last_sent_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A scheduler took today's check-in until then (a lease: a crashed one's claim runs out).
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class HeightenedRow(Base):
+    """Someone showed a crisis: until when the replies stay careful (any replica, after a restart).
+
+    Only a key and an expiry: no text, no label, not even when the crisis was. Kept before consent,
+    because it protects the person's life (PIPA's vital interests); gone within hours, and with the
+    person's other data on /forget."""
+
+    __tablename__ = "heightened"
+
+    user_key: Mapped[str] = mapped_column(String(96), primary_key=True)  # UserRef.key
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class InboxRow(Base):

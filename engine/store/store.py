@@ -8,12 +8,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from engine.store.db import WRITE_OPTION, create_engine_for, is_sqlite, with_retry
-from engine.store.models import CheckinRow, CrisisEvent, EmotionEvent, InboxRow, ProcessedUpdate, User
+from engine.store.models import (
+    CheckinRow,
+    CrisisEvent,
+    EmotionEvent,
+    HeightenedRow,
+    InboxRow,
+    ProcessedUpdate,
+    User,
+)
 from engine.types import EmotionPrediction, InboxEntry, UserRef
 
 # Platforms redeliver unacknowledged updates within hours; a week of ids is plenty.
@@ -351,26 +361,148 @@ class EmotionStore:
 
         return await with_retry(op)
 
-    async def mark_checkin_sent(self, ref: UserRef, day: date) -> None:
+    @staticmethod
+    def _user_id(ref: UserRef) -> Any:
+        return (
+            select(User.id)
+            .where(User.platform == ref.platform, User.platform_user_id == ref.user_id)
+            .scalar_subquery()
+        )
+
+    async def claim_checkin(self, ref: UserRef, day: date, now: datetime, lease: timedelta) -> bool:
+        """Take the person's check-in for ``day`` (their local date) until ``now + lease``; True only
+        for the one caller that got it. Not when it was sent that day, nor while another holds an
+        unexpired claim: a scheduler that crashed after claiming loses it once the lease runs out.
+
+        One conditional UPDATE is the whole test-and-set, so no SELECT ... FOR UPDATE SKIP LOCKED is
+        needed: on SQLite writers are serialised (BEGIN IMMEDIATE), so the second sees the first's
+        claim; on PostgreSQL (READ COMMITTED) the second UPDATE waits on the row lock and then
+        re-checks the WHERE clause against the committed row, which no longer matches. Times come
+        from the callers' clocks, so replicas' clocks must agree to well within the lease."""
+        until = now + lease
+
+        async def op() -> bool:
+            async with self._writing() as session:
+                result = await session.execute(
+                    update(CheckinRow)
+                    .where(
+                        CheckinRow.user_id == self._user_id(ref),
+                        or_(CheckinRow.last_sent_on.is_(None), CheckinRow.last_sent_on != day),
+                        or_(CheckinRow.claimed_until.is_(None), CheckinRow.claimed_until < now),
+                    )
+                    .values(claimed_until=until)
+                    .execution_options(synchronize_session=False)
+                )
+                return int(getattr(result, "rowcount", 0) or 0) == 1
+
+        return await with_retry(op)
+
+    async def checkin_sent(self, ref: UserRef, day: date) -> None:
+        """The check-in for ``day`` went out: not again that day, and the claim is done."""
+
         async def op() -> None:
             async with self._writing() as session:
-                user = await self._get_or_create(session, ref)
-                row = await session.get(CheckinRow, user.id)
-                if row is not None:
-                    row.last_sent_on = day
+                await session.execute(
+                    update(CheckinRow)
+                    .where(CheckinRow.user_id == self._user_id(ref))
+                    .values(last_sent_on=day, claimed_until=None)
+                    .execution_options(synchronize_session=False)
+                )
 
         await with_retry(op)
+
+    async def release_checkin(self, ref: UserRef, claimed_until: datetime) -> None:
+        """Give back a claim (the send failed) so the next round retries it. Only the claim that
+        ends at ``claimed_until``: one that ran out and was taken by another scheduler stays."""
+
+        async def op() -> None:
+            async with self._writing() as session:
+                await session.execute(
+                    update(CheckinRow)
+                    .where(
+                        CheckinRow.user_id == self._user_id(ref), CheckinRow.claimed_until == claimed_until
+                    )
+                    .values(claimed_until=None)
+                    .execution_options(synchronize_session=False)
+                )
+
+        await with_retry(op)
+
+    # The heightened state after a crisis (see engine/safety/tracker.py) -------------------------
+
+    async def mark_heightened(self, user_key: str, until: datetime) -> None:
+        """Keep the person heightened until ``until`` (a later expiry already stored stays)."""
+        if until.tzinfo is None:
+            raise ValueError("until must be timezone-aware")
+
+        async def op() -> None:
+            async with self._writing() as session:
+                # An upsert, because two replicas may mark the same person at once.
+                if self._sqlite:
+                    lite = sqlite_insert(HeightenedRow).values(user_key=user_key, until=until)
+                    upsert: Any = lite.on_conflict_do_update(
+                        index_elements=[HeightenedRow.user_key],
+                        set_={"until": lite.excluded.until},
+                        where=HeightenedRow.until < lite.excluded.until,
+                    )
+                else:
+                    pg = pg_insert(HeightenedRow).values(user_key=user_key, until=until)
+                    upsert = pg.on_conflict_do_update(
+                        index_elements=[HeightenedRow.user_key],
+                        set_={"until": pg.excluded.until},
+                        where=HeightenedRow.until < pg.excluded.until,
+                    )
+                await session.execute(upsert)
+
+        await with_retry(op)
+
+    async def heightened_until(self, user_key: str, now: datetime) -> datetime | None:
+        """The stored expiry when it is after ``now``; an expired row is deleted and gives None."""
+
+        # Few attempts: this is read on the way to a reply, and memory answers when it fails.
+        until = await self._heightened_row(user_key, attempts=3)
+        if until is None or until > now:
+            return until
+        await self._delete_heightened(HeightenedRow.user_key == user_key, HeightenedRow.until <= now)
+        return None
+
+    async def purge_expired_heightened(self, now: datetime | None = None) -> int:
+        """Delete every expired heightened row (the engine's retention loop calls this)."""
+        return await self._delete_heightened(HeightenedRow.until <= (now or datetime.now(UTC)))
+
+    async def _delete_heightened(self, *where: Any) -> int:
+        async def op() -> int:
+            async with self._writing() as session:
+                result = await session.execute(delete(HeightenedRow).where(*where))
+                return int(getattr(result, "rowcount", 0) or 0)
+
+        deleted = await with_retry(op)
+        if deleted:
+            self.text_deleted = True  # the key is an identifier: out of the WAL within a minute too
+        return deleted
+
+    async def _heightened_row(self, user_key: str, attempts: int = 6) -> datetime | None:
+        async def op() -> datetime | None:
+            async with self._read() as session:
+                query = select(HeightenedRow.until).where(HeightenedRow.user_key == user_key)
+                return (await session.execute(query)).scalar_one_or_none()
+
+        return await with_retry(op, attempts=attempts)
 
     # Privacy ---------------------------------------------------------------------------------
 
     async def export(self, ref: UserRef) -> dict[str, Any]:
         """Everything stored about one person, as plain JSON-ready data."""
+        # Kept even before consent (see engine/safety/tracker.py), so shown even without a user row.
+        until = await self._heightened_row(ref.key)
+        heightened = {} if until is None else {"heightened": {"until": until.isoformat()}}
         user = await self.get_user(ref)
         if user is None:
-            return {"user": None, "emotion_events": [], "checkin": None}
+            return {"user": None, "emotion_events": [], "checkin": None, **heightened}
         events = await self.events(ref)
         checkin = await self.get_checkin(ref)
         return {
+            **heightened,
             "checkin": None if checkin is None else {"local_time": checkin},
             "user": {
                 "platform": user.platform,
@@ -403,9 +535,13 @@ class EmotionStore:
                 user_id = (await session.execute(query)).scalar_one_or_none()
                 # Their messages still waiting to be answered go too (the inbox holds their text).
                 waiting = await session.execute(delete(InboxRow).where(InboxRow.user_key == ref.key))
-                held_text = bool(getattr(waiting, "rowcount", 0))
+                # And the heightened state, which is kept even before consent.
+                careful = await session.execute(
+                    delete(HeightenedRow).where(HeightenedRow.user_key == ref.key)
+                )
+                held = bool(getattr(waiting, "rowcount", 0)) or bool(getattr(careful, "rowcount", 0))
                 if user_id is None:
-                    return False, held_text
+                    return False, held
                 await session.execute(delete(EmotionEvent).where(EmotionEvent.user_id == user_id))
                 await session.execute(delete(CheckinRow).where(CheckinRow.user_id == user_id))
                 await session.execute(delete(User).where(User.id == user_id))

@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from bot.compose import build_discord
 from bot.telegram_bot import TelegramRunner
 from engine.client import InProcessEngine
+from engine.safety import HEIGHTENED_REPLY_SUFFIX
 from engine.store.migrate import upgrade_async
 from engine.types import IncomingMessage, ReplySource, UserRef
 from tests.bot import test_discord as discord_tests
@@ -57,10 +58,21 @@ async def engine_without_db(
 
 
 async def test_engine_gives_the_card_at_once_with_postgres_gone(engine_without_db: InProcessEngine) -> None:
-    message = IncomingMessage(UserRef("telegram", "1"), CRISIS, update_id="9")
-    # No retrying a dead database before the card: well under the store's ~1.5 s of backoff.
+    person = UserRef("telegram", "1")
+    message = IncomingMessage(person, CRISIS, update_id="9")
+    # No retrying a dead database before the card: well under the store's ~1.5 s of backoff. The
+    # heightened state is written in the background (and fails there), never before the card.
     result = await asyncio.wait_for(engine_without_db.respond(message), timeout=0.5)
     assert result.source is ReplySource.CRISIS and "109" in result.reply
+    # The next reply still comes, and still carefully: this process remembers, the store is gone.
+    later = await asyncio.wait_for(
+        engine_without_db.respond(IncomingMessage(person, "고마워 좀 나아졌어", update_id="10")), timeout=30
+    )
+    assert later.source is not ReplySource.CRISIS and later.reply.endswith(HEIGHTENED_REPLY_SUFFIX)
+    # Someone this process does not remember: the shared state cannot be read, the reply comes.
+    other = IncomingMessage(UserRef("telegram", "2"), "오늘 회사에서 좀 지쳤어", update_id="11")
+    unknown = await asyncio.wait_for(engine_without_db.respond(other), timeout=30)
+    assert unknown.reply and not unknown.reply.endswith(HEIGHTENED_REPLY_SUFFIX)
 
 
 async def test_telegram_sends_the_card_with_postgres_gone(

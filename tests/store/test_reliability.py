@@ -101,7 +101,13 @@ async def test_crisis_card_does_not_wait_for_a_locked_database(
         holder.execute("ROLLBACK")
         holder.close()
         await engine.close()  # drains the background count once the lock is gone
-    assert await EmotionStore(url).count_crisis_events() == 1
+    store = EmotionStore(url)
+    try:
+        assert await store.count_crisis_events() == 1
+        # The heightened state was written in the background too, once the lock was gone.
+        assert await store.heightened_until("telegram:1", datetime.now(UTC)) is not None
+    finally:
+        await store.close()
 
 
 async def test_a_briefly_locked_database_loses_no_reply_and_no_event(

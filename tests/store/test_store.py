@@ -37,6 +37,40 @@ async def test_migrations_upgrade_and_downgrade(db_url: str) -> None:
     assert {"users", "emotion_events"} <= await _tables(db_url)
 
 
+async def _columns(url: str, table: str) -> set[str]:
+    engine = create_engine_for(url)
+    try:
+        async with engine.connect() as conn:
+            return {c["name"] for c in await conn.run_sync(lambda c: inspect(c).get_columns(table))}
+    finally:
+        await engine.dispose()
+
+
+async def test_migration_0006_adds_the_heightened_state_and_check_in_claims_and_goes_back(
+    db_url: str,
+) -> None:
+    await asyncio.to_thread(upgrade, db_url)
+    store = EmotionStore(db_url)
+    person = UserRef("telegram", "6")
+    try:
+        await store.set_consent(person, True)
+        await store.set_checkin(person, "21:00")
+        await store.mark_heightened(person.key, datetime.now(UTC) + timedelta(hours=6))
+    finally:
+        await store.close()
+    assert "heightened" in await _tables(db_url) and "claimed_until" in await _columns(db_url, "checkins")
+    await asyncio.to_thread(downgrade, db_url, "0005")  # with rows in both
+    assert "heightened" not in await _tables(db_url)
+    assert "claimed_until" not in await _columns(db_url, "checkins")
+    await asyncio.to_thread(upgrade, db_url)
+    store = EmotionStore(db_url)
+    try:
+        assert await store.get_checkin(person) == "21:00"  # the check-in itself survived the trip
+        assert await store.heightened_until(person.key, datetime.now(UTC)) is None
+    finally:
+        await store.close()
+
+
 async def test_nothing_is_recorded_without_consent(db_url: str) -> None:
     await upgrade_async(db_url)
     store = EmotionStore(db_url)
