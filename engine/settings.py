@@ -121,6 +121,12 @@ class Settings(BaseSettings):
     def _lower_precision(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
+    @field_validator("checkin_quiet_hours", mode="before")
+    @classmethod
+    def _no_quiet_hours(cls, value: object) -> object:
+        # An empty variable means "the default" (env_ignore_empty), so "none" is how to say none.
+        return "" if isinstance(value, str) and value.strip().lower() in ("none", "off") else value
+
     @field_validator("checkin_quiet_hours")
     @classmethod
     def _quiet_hours(cls, value: str) -> str:

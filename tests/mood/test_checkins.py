@@ -151,6 +151,16 @@ def test_quiet_hours_setting_is_validated() -> None:
     assert Settings(checkin_quiet_hours="").checkin_quiet_hours == ""
 
 
+def test_quiet_hours_can_be_turned_off_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.settings import Settings
+
+    # An empty variable keeps the default (a copied `KEY=` line); "none" turns them off.
+    monkeypatch.setenv("MAEUM_CHECKIN_QUIET_HOURS", "")
+    assert Settings(_env_file=None).checkin_quiet_hours == "23:00-07:00"  # type: ignore[call-arg]
+    monkeypatch.setenv("MAEUM_CHECKIN_QUIET_HOURS", "none")
+    assert Settings(_env_file=None).checkin_quiet_hours == ""  # type: ignore[call-arg]
+
+
 async def test_check_ins_and_time_zones_wait_for_consent(tiny_emotion_model: Path, sqlite_url: str) -> None:
     """Both are stored about the person, so not before they said yes: no row appears."""
     engine = engine_at(Clock(kst(25, 12)), tiny_emotion_model, sqlite_url)
