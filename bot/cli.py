@@ -25,15 +25,16 @@ async def _chat(args: argparse.Namespace) -> int:
 
     settings = _settings()
     try:  # before the models load: a wrong database URL is one line, at once
-        await upgrade_or_explain(settings.resolved_database_url)
+        if not settings.engine_url:  # a remote engine owns its database
+            await upgrade_or_explain(settings.resolved_database_url)
     except MaeumError as exc:
         print(f"maeum: {exc}", file=sys.stderr)
         return 2
 
-    from bot.compose import build_engine
+    from bot.compose import build_client
     from bot.console import run_console
 
-    engine = build_engine(settings)
+    engine = build_client(settings)
     try:
         await engine.start()
     except MaeumError as exc:
@@ -159,9 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     db.set_defaults(handler=_db)
 
     from bot.run import add_parser as add_run_parser
+    from serving.cli import add_parser as add_serve_parser
     from training.cli import add_parsers as add_training_parsers
 
     add_run_parser(sub)
+    add_serve_parser(sub)
     add_training_parsers(sub)
     return parser
 

@@ -18,9 +18,17 @@ from engine.store import EmotionStore
 if TYPE_CHECKING:
     from bot.discord_bot import MaeumDiscordBot
     from bot.telegram_bot import TelegramRunner
-    from engine.client import EngineClient
+    from engine.client import EngineClient, ModelBackend
 
-__all__ = ["build_discord", "build_engine", "build_telegram", "configure_logging", "model_config"]
+__all__ = [
+    "build_client",
+    "build_discord",
+    "build_engine",
+    "build_telegram",
+    "configure_logging",
+    "crisis_screen",
+    "model_config",
+]
 
 
 def model_config(settings: Settings) -> ModelConfig:
@@ -43,7 +51,9 @@ def model_config(settings: Settings) -> ModelConfig:
     )
 
 
-def build_engine(settings: Settings) -> InProcessEngine:
+def build_engine(settings: Settings, backend: ModelBackend | None = None) -> InProcessEngine:
+    """The engine in this process; its models on the worker thread here unless ``backend`` says
+    where else they run (``maeum serve``: Ray Serve model replicas)."""
     policy = ConversationPolicy(
         intent_threshold=settings.intent_threshold,
         max_message_chars=settings.max_message_chars,
@@ -64,6 +74,20 @@ def build_engine(settings: Settings) -> InProcessEngine:
         retention_days=settings.retention_days,
         quiet_hours=QuietHours.parse(settings.checkin_quiet_hours),
         crisis_screen=crisis_screen(settings),
+        backend=backend,
+    )
+
+
+def build_client(settings: Settings) -> EngineClient:
+    """What the front-ends talk to: a remote engine when ``MAEUM_ENGINE_URL`` is set (no models
+    load here, only the crisis screen), else the engine in this process."""
+    if not settings.engine_url:
+        return build_engine(settings)
+    from engine.remote.client import RemoteEngine
+
+    token = settings.engine_token.get_secret_value() if settings.engine_token else ""
+    return RemoteEngine(
+        settings.engine_url, token, screen=crisis_screen(settings), timeout_s=settings.engine_timeout_s
     )
 
 

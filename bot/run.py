@@ -22,7 +22,7 @@ from engine.settings import Settings
 from engine.store.migrate import upgrade_or_explain
 
 if TYPE_CHECKING:
-    from engine.client import InProcessEngine
+    from engine.client import EngineClient
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +65,12 @@ def missing_libraries(platforms: tuple[str, ...]) -> list[str]:
     return missing
 
 
-def build_engine(settings: Settings) -> InProcessEngine:
+def build_engine(settings: Settings) -> EngineClient:
     # Imported here: the engine brings the machine-learning libraries (seconds to import), and
     # `maeum --help` or a wrong database URL should not wait for them.
-    from bot.compose import build_engine as build
+    from bot.compose import build_client
 
-    return build(settings)
+    return build_client(settings)
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -101,7 +101,8 @@ async def serve(settings: Settings, platforms: tuple[str, ...], *, stop: asyncio
         return _fail(f"the {' and '.join(absent)} library is not installed: pip install 'maeum[{extras}]'")
 
     try:  # the database first, before anything heavy is loaded: a wrong URL is one line at once
-        await upgrade_or_explain(settings.resolved_database_url)
+        if not settings.engine_url:  # a remote engine owns its database
+            await upgrade_or_explain(settings.resolved_database_url)
     except MaeumError as exc:
         return _fail(str(exc))
 

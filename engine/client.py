@@ -111,6 +111,19 @@ class EngineClient(Protocol):
     def register_checkin_sender(self, platform: str, sender: Sender) -> None: ...
 
 
+class Worker(Protocol):
+    """Runs batches of one kind of model call: the worker thread here, or model replicas elsewhere."""
+
+    @property
+    def kinds(self) -> frozenset[str]: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def submit(self, kind: str, payload: Any) -> Any: ...
+
+
 class ModelBackend(Inference, Protocol):
     """Where the models run: the worker thread in this process (:class:`WorkerInference`), or model
     replicas elsewhere (``serving/``: Ray Serve deployments); the engine around them is the same."""
@@ -121,9 +134,9 @@ class ModelBackend(Inference, Protocol):
 
 
 class WorkerInference:
-    """Adapts the worker's queue to what the conversation service needs."""
+    """Adapts a worker's queue to what the conversation service needs."""
 
-    def __init__(self, worker: InferenceWorker, models: ModelSet) -> None:
+    def __init__(self, worker: Worker, models: ModelSet) -> None:
         self.worker = worker
         self.models = models
         self._bank: ReplyBank | None = None

@@ -32,3 +32,7 @@ class StoreUnavailableError(MaeumError):
 class CheckinError(ValueError):
     """A check-in or time-zone request that cannot be honoured; the message is for the person, in
     Korean, and adapters show it as it is."""
+
+
+class EngineUnavailableError(MaeumError):
+    """A remote engine (``MAEUM_ENGINE_URL``) could not be reached, refused the token or kept failing."""

@@ -26,7 +26,7 @@ def python_files(folder: str) -> list[Path]:
 
 
 def test_the_engine_imports_no_platform_training_or_bench() -> None:
-    forbidden = ("telegram", "discord", "training", "bench", "bot")
+    forbidden = ("telegram", "discord", "training", "bench", "bot", "ray", "serving")
     for path in python_files("engine"):
         bad = {m for m in imports_of(path) if m.split(".")[0] in forbidden}
         assert not bad, f"{path.relative_to(REPO)} imports {sorted(bad)}"
@@ -48,7 +48,7 @@ def test_only_the_cli_imports_the_bench() -> None:
 
 def test_engine_top_level_is_small_and_every_package_names_its_surface() -> None:
     entries = [p for p in (REPO / "engine").iterdir() if p.name != "__pycache__"]
-    assert len(entries) <= 10, sorted(p.name for p in entries)
+    assert len(entries) <= 11, sorted(p.name for p in entries)
     for init in [*(REPO / "engine").glob("*/__init__.py"), REPO / "bench" / "__init__.py"]:
         tree = ast.parse(init.read_text(encoding="utf-8"))
         names = [

@@ -1,0 +1,219 @@
+"""``maeum serve`` for real: a local Ray on this machine, the Serve application (two ingress
+replicas, model replicas autoscaled from one) on the bundled models and PostgreSQL, and two
+front-ends (``RemoteEngine``, as ``maeum run`` builds them) in front of it.
+
+Ray's own components talk over this host's interface address (Ray does not bind its node to
+loopback); the engine's HTTP API listens on 127.0.0.1 and nothing leaves the machine."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from engine.mood import Sender
+from engine.remote.client import RemoteEngine
+from engine.safety import CRISIS_CARD, HEIGHTENED_REPLY_SUFFIX
+from engine.types import IncomingMessage, ReplySource, UserRef
+from tests.conftest import REPO, _reset_postgres, postgres_url
+
+pytest.importorskip("ray.serve", reason="ray[serve] is not installed (pip install 'maeum[serve]')")
+pytestmark = pytest.mark.ray
+
+TOKEN = "serve-test-token-5b9f0c"
+MAEUM = str(Path(sys.executable).with_name("maeum"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = postgres_url()
+    if url is None:  # replicas share SQLite's WAL file just as well on one machine
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('serve') / 'maeum.db'}"
+        return
+    _reset_postgres(url)
+    yield url
+    _reset_postgres(url)
+
+
+@pytest.fixture(scope="module")
+def served(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    home = tmp_path_factory.mktemp("serve-home")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("MAEUM_")},
+        "MAEUM_ENGINE_TOKEN": TOKEN,
+        "MAEUM_DATABASE_URL": database,
+        "MAEUM_DATA_DIR": str(home),
+        "MAEUM_SERVE_INGRESS_REPLICAS": "2",
+        "MAEUM_SERVE_MIN_REPLICAS": "1",
+        "MAEUM_SERVE_MAX_REPLICAS": "2",
+        "MAEUM_CHECKIN_QUIET_HOURS": "none",  # the test runs at any hour
+        "RAY_USAGE_STATS_ENABLED": "0",
+    }
+    log = (home / "serve.log").open("w")
+    process = subprocess.Popen(
+        [MAEUM, "serve", "--port", str(port), "--num-cpus", "2", "--model-cpus", "0.5"],
+        cwd=home,  # not the repository: the settings must reach the replicas without its .env
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while "engine ready at" not in (home / "serve.log").read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            tail = (home / "serve.log").read_text(errors="replace")[-3000:]
+            pytest.fail(f"maeum serve did not become ready:\n{tail}")
+        time.sleep(0.5)
+    yield f"http://127.0.0.1:{port}"
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    log.close()
+
+
+@pytest.fixture
+async def front_ends(served: str) -> AsyncIterator[tuple[RemoteEngine, RemoteEngine]]:
+    a = RemoteEngine(served, TOKEN, checkin_every_s=3600, retries=6, backoff_s=0.5)
+    b = RemoteEngine(served, TOKEN, checkin_every_s=3600, retries=6, backoff_s=0.5)
+    await a.start()
+    await b.start()
+    yield a, b
+    await a.close()
+    await b.close()
+
+
+async def test_two_front_ends_answer_everyone_exactly_once(
+    front_ends: tuple[RemoteEngine, RemoteEngine],
+) -> None:
+    a, b = front_ends
+    people = [UserRef("telegram", f"p{i}") for i in range(12)]
+    for person in people:
+        await (a if int(person.user_id[1:]) % 2 else b).set_consent(person, True)
+    texts = ["오늘 팀장님한테 혼났어", "주말에 친구랑 맛집 다녀왔어요", "요즘 잠이 잘 안 와요"]
+
+    async def say(i: int, person: UserRef, j: int) -> ReplySource:
+        front = (a, b)[(i + j) % 2]  # any replica may get a person's next message
+        result = await front.respond(IncomingMessage(person, texts[j], update_id=f"{person.user_id}-{j}"))
+        assert result.reply and result.receipt is not None
+        await front.acknowledge(result.receipt)
+        return result.source
+
+    sources = await asyncio.gather(*(say(i, p, j) for i, p in enumerate(people) for j in range(3)))
+    assert ReplySource.FALLBACK not in sources and ReplySource.DUPLICATE not in sources
+    # Telegram retrying a delivery to the other replica: answered once, nothing sent again.
+    again = await a.respond(IncomingMessage(people[0], texts[0], update_id="p0-0"))
+    assert again.source is ReplySource.DUPLICATE and again.reply == ""
+    for person in people:
+        exported = await b.export(person)
+        assert len(exported["emotion_events"]) == 3
+
+
+async def test_a_crisis_on_one_front_end_heightens_the_person_on_the_other(
+    front_ends: tuple[RemoteEngine, RemoteEngine],
+) -> None:
+    a, b = front_ends
+    for i in range(6):  # several people: the requests spread over both ingress replicas
+        person = UserRef("discord", f"c{i}")
+        card = await a.respond(IncomingMessage(person, "요즘 진짜 죽고 싶다는 생각만 들어"))
+        assert card.source is ReplySource.CRISIS and card.reply == CRISIS_CARD
+        later = await b.respond(IncomingMessage(person, "아니야 그냥 피곤해서 그랬어"))
+        assert later.source is not ReplySource.CRISIS
+        assert HEIGHTENED_REPLY_SUFFIX in later.reply
+
+
+async def test_a_check_in_due_once_is_sent_once_with_two_schedulers(
+    front_ends: tuple[RemoteEngine, RemoteEngine],
+) -> None:
+    a, b = front_ends
+    person = UserRef("telegram", "checkin-1")
+    await a.set_consent(person, True)
+    local = (datetime.now(UTC) - timedelta(minutes=1)).astimezone(ZoneInfo("Asia/Seoul"))  # the default
+    await a.set_checkin(person, f"{local:%H:%M}")
+    sent: list[tuple[str, UserRef]] = []
+
+    def sender(name: str) -> Sender:
+        async def send(user: UserRef, text: str) -> None:
+            sent.append((name, user))
+
+        return send
+
+    a.register_checkin_sender("telegram", sender("a"))
+    b.register_checkin_sender("telegram", sender("b"))
+    done = [asyncio.ensure_future(c.checkins_sent.wait()) for c in (a, b)]
+    await asyncio.wait_for(asyncio.wait(done, return_when=asyncio.FIRST_COMPLETED), 30)
+    rounds = await asyncio.gather(*(c.checkins_once() for c in (a, b, a, b)))
+    for task in done:
+        task.cancel()
+    assert [user for _, user in sent] == [person] and not any(rounds)
+
+
+def _model_replica_pids() -> list[int]:
+    found = subprocess.run(["pgrep", "-f", "ServeReplica:maeum:models"], capture_output=True, text=True)
+    return [int(p) for p in found.stdout.split()]
+
+
+async def test_killing_a_model_replica_mid_load_loses_no_message(
+    front_ends: tuple[RemoteEngine, RemoteEngine],
+) -> None:
+    a, b = front_ends
+    [victim, *_] = _model_replica_pids() or pytest.fail("no model replica process found")
+    people = [UserRef("telegram", f"k{i}") for i in range(24)]
+
+    async def say(i: int, person: UserRef) -> ReplySource:
+        await asyncio.sleep(0.05 * i)  # spread over the kill
+        result = await (a, b)[i % 2].respond(IncomingMessage(person, "오늘 하루 너무 길었어요"))
+        assert result.reply
+        return result.source
+
+    load = asyncio.gather(*(say(i, p) for i, p in enumerate(people)))
+    await asyncio.sleep(0.3)
+    os.kill(victim, signal.SIGKILL)
+    sources = await asyncio.wait_for(load, 120)
+    # Every message answered, none with the "something went wrong" apology: the calls that were
+    # on the dead replica came back 503 and the front-ends sent them again.
+    assert len(sources) == len(people) and ReplySource.FALLBACK not in sources
+    assert victim not in _model_replica_pids()
+
+
+def test_maeum_chat_talks_to_the_served_engine(served: str, tmp_path: Path) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("MAEUM_")},
+        "MAEUM_ENGINE_URL": served,
+        "MAEUM_ENGINE_TOKEN": TOKEN,
+        "MAEUM_DATA_DIR": str(tmp_path),  # nothing may be written here: the engine owns the store
+    }
+    done = subprocess.run(
+        [MAEUM, "chat", "--json", "--user", "remote-console"],
+        input="주말에 등산 다녀왔는데 너무 상쾌했어요\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    [line] = [json.loads(x) for x in done.stdout.splitlines() if x.startswith("{")]
+    assert line["reply"] and line["source"] in ("bank", "reflective")
+    assert not list(tmp_path.iterdir())
