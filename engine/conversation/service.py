@@ -24,6 +24,7 @@ from typing import Protocol
 
 from engine.conversation.bank import ReplyBank, ReplyPicker, Situation, SituationMemory
 from engine.conversation.context import ContextMemory
+from engine.conversation.first import screen_message
 from engine.conversation.ratelimit import RateLimiter, Verdict
 from engine.conversation.reflective import FOLLOW_UP, reflective_options
 from engine.conversation.text import clean_input
@@ -32,7 +33,6 @@ from engine.inference import GenerationRequest, SituationMatch
 from engine.safety import (
     CRISIS_CARD,
     HEIGHTENED_REPLY_SUFFIX,
-    THIRD_PARTY_CARD,
     CrisisScreen,
     CrisisTracker,
     bounded,
@@ -146,17 +146,15 @@ class ConversationService:
         now = message.received_at or self.clock()
         key = message.user.key
         receipt = Receipt(message.user, now, message.update_id)
-        text = clean_input(bounded(message.text))
-        quoted = tuple(clean_input(bounded(q)) for q in message.quoted if q)
         # Safety first, before the duplicate check, any length rule, model or database: nothing
         # that can fail or wait comes before the card. The (text-free) count is written in the
         # background; a redelivered crisis message gets the card again, the safe way to be wrong.
-        crisis = self.screen.check(key, text, quoted, now=now, forwarded=message.forwarded)
-        if crisis.is_crisis:
+        crisis, card = screen_message(self.screen, message, now)
+        if card is not None:
             self._mark_heightened(key, now)
             self._later(self._record_crisis(message.user.platform, crisis.category, now))
-            card = THIRD_PARTY_CARD if crisis.about_someone_else else CRISIS_CARD
-            return ConversationResult(reply=card, source=ReplySource.CRISIS, receipt=receipt)
+            return card
+        text = clean_input(bounded(message.text))
         if message.kind is MessageKind.EDIT:  # read for safety; the adapter says edits aren't re-read
             return ConversationResult(reply="", source=ReplySource.QUIET, receipt=receipt)
         if await self._already_handled(message):
