@@ -23,6 +23,7 @@ class BenchOptions:
     new_tokens: int = 32
     quality_data: list[str] = field(default_factory=list)
     cold_start: bool = True
+    remote: bool = False  # also time the hop to `maeum serve` (needs ray[serve]; ~2 minutes)
 
     def counts(self) -> dict[str, int]:
         if self.tiny:

@@ -51,6 +51,10 @@ def run_bench(options: BenchOptions, work_dir: Path | None = None) -> Report:
         for device in devices:
             rows += asyncio.run(Suite(options, device, emotion_dir, reply_dir, weights).run())
         rows += reply_rows(options)  # the bundled path people get by default: bank, no torch
+        if options.remote:
+            from bench.remote import remote_rows
+
+            rows += remote_rows(options)
 
         cold = None
         if options.cold_start:

@@ -91,6 +91,7 @@ def _bench(args: argparse.Namespace) -> int:
         new_tokens=args.new_tokens,
         quality_data=args.quality_data or [],
         cold_start=not args.no_cold_start,
+        remote=args.remote,
     )
     report = run_bench(options)
     if args.json:
@@ -147,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--users", type=int, default=32, help="concurrent users (default: 32)")
     bench.add_argument("--new-tokens", type=int, default=32, help="tokens per reply (default: 32)")
     bench.add_argument("--no-cold-start", action="store_true", help="skip the fresh-process start-up row")
+    bench.add_argument(
+        "--remote", action="store_true", help="also time the hop to `maeum serve` and 1 vs 2 model replicas"
+    )
     bench.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # tests: tiny configs
     bench.set_defaults(handler=_bench)
 

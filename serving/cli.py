@@ -130,7 +130,11 @@ def run(args: argparse.Namespace) -> int:
         stop.wait()
         return 0
     finally:
+        # Our application only (its replicas close their engines cleanly); on a cluster that leaves
+        # anything else deployed there alone, and a local Ray goes with ray.shutdown().
         try:
-            serve.shutdown()
+            serve.delete(APP_NAME)
+        except Exception as exc:
+            print(f"maeum: could not remove the application cleanly ({type(exc).__name__})", file=sys.stderr)
         finally:
             ray.shutdown()

@@ -217,3 +217,56 @@ def test_maeum_chat_talks_to_the_served_engine(served: str, tmp_path: Path) -> N
     [line] = [json.loads(x) for x in done.stdout.splitlines() if x.startswith("{")]
     assert line["reply"] and line["source"] in ("bank", "reflective")
     assert not list(tmp_path.iterdir())
+
+
+async def test_two_telegram_replicas_on_the_served_engine(served: str, tmp_path: Path) -> None:
+    """The real Telegram adapter, twice (webhook replicas behind one URL), each over its own
+    RemoteEngine, against the fake Bot API: a crisis on A, the next message on B in the heightened
+    state, Telegram's retry of an update to the other replica not answered again."""
+    from bot.telegram_bot import TelegramRunner
+    from tests.bot.test_telegram import TOKEN as BOT_TOKEN
+    from tests.bot.test_telegram import buttons, free_port, make_settings, to
+    from tests.fakes.telegram_server import FakeTelegramServer, text_update
+
+    server = FakeTelegramServer(BOT_TOKEN)
+    await server.start()
+    public = f"http://127.0.0.1:{free_port()}/maeum/telegram"
+    runners: list[tuple[TelegramRunner, RemoteEngine, str]] = []
+    try:
+        for _ in range(2):
+            port = free_port()
+            settings = make_settings(
+                server,
+                tmp_path,
+                telegram_webhook_url=public,
+                telegram_webhook_port=port,
+                telegram_webhook_secret="replica-secret",
+            )
+            front = RemoteEngine(served, TOKEN, retries=6, backoff_s=0.5)
+            await front.start()
+            runner = TelegramRunner(front, settings)
+            await runner.start()
+            runners.append((runner, front, f"http://127.0.0.1:{port}/maeum/telegram"))
+        (_, _, url_a), (_, _, url_b) = runners
+        person = 424242
+
+        def answers() -> list[str]:
+            calls = server.calls_to("sendMessage")
+            return [str(c.params["text"]) for c in calls if to(person)(c) and not buttons(c)]
+
+        crisis = {**text_update(person, "요즘 계속 죽고 싶다는 생각이 들어요"), "update_id": 9001}
+        assert await server.deliver_webhook(crisis, url=url_a) == 200
+        assert "109" in answers()[0]
+        later = {**text_update(person, "그냥 오늘 좀 피곤해서 그랬어요"), "update_id": 9002}
+        assert await server.deliver_webhook(later, url=url_b) == 200
+        assert HEIGHTENED_REPLY_SUFFIX in answers()[1]
+        # Telegram's retry of B's update, on A: already handled, nothing sent. (A redelivered
+        # crisis message would get the card again, by design: the card comes before any lookup.)
+        assert await server.deliver_webhook(later, url=url_a) == 200
+        await server.wait_idle("sendMessage")
+        assert len(answers()) == 2
+    finally:
+        for runner, front, _ in runners:
+            await runner.stop()
+            await front.close()
+        await server.close()
