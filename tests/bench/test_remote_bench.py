@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bench.options import BenchOptions
+from tests.conftest import require_ray
 
-pytest.importorskip("ray.serve", reason="ray[serve] is not installed (pip install 'maeum[serve]')")
+require_ray()
 pytestmark = pytest.mark.ray
 
 

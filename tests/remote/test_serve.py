@@ -26,9 +26,9 @@ from engine.mood import Sender
 from engine.remote.client import RemoteEngine
 from engine.safety import CRISIS_CARD, HEIGHTENED_REPLY_SUFFIX
 from engine.types import IncomingMessage, ReplySource, UserRef
-from tests.conftest import REPO, _reset_postgres, postgres_url
+from tests.conftest import REPO, _reset_postgres, postgres_url, require_ray
 
-pytest.importorskip("ray.serve", reason="ray[serve] is not installed (pip install 'maeum[serve]')")
+require_ray()
 pytestmark = pytest.mark.ray
 
 TOKEN = "serve-test-token-5b9f0c"
