@@ -140,11 +140,11 @@ class WorkerInference:
         self.worker = worker
         self.models = models
         self._bank: ReplyBank | None = None
-        self._bank_threshold = 1.0
+        self._bank_threshold = self._domain_threshold = 1.0
         if models.config.bank:
             # The texts beside the matcher's head; read here, not on the worker: they are data.
             self._bank = ReplyBank.load(models.config.bank)
-            self._bank_threshold = bank_threshold(models.config.bank)
+            self._bank_threshold, self._domain_threshold = bank_thresholds(models.config.bank)
 
     async def start(self) -> None:
         await self.worker.start()
@@ -168,6 +168,10 @@ class WorkerInference:
     def bank_threshold(self) -> float:
         return self._bank_threshold
 
+    @property
+    def domain_threshold(self) -> float:
+        return self._domain_threshold
+
     async def classify(self, text: str) -> EmotionPrediction:
         result: EmotionPrediction = await self.worker.submit("emotion", text)
         return result
@@ -188,10 +192,11 @@ class WorkerInference:
         return result
 
 
-def bank_threshold(location: str) -> float:
-    """The bank's "not sure" line, chosen on the judged dev set and saved with it."""
+def bank_thresholds(location: str) -> tuple[float, float]:
+    """The bank's "not sure" lines for a situation and for a domain, chosen on validation and saved
+    with it (a bank without a domain line never answers for a domain alone)."""
     config = json.loads((Path(location) / "config.json").read_text(encoding="utf-8"))
-    return float(config["threshold"])
+    return float(config["threshold"]), float(config.get("domain_threshold", 1.0))
 
 
 class InProcessEngine:

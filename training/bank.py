@@ -69,6 +69,30 @@ def _fit(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray
     return model.coef_.T.astype(np.float32), model.intercept_.astype(np.float32)
 
 
+def _domain_curve(
+    probs: np.ndarray, gold: np.ndarray, situations: list[str], threshold: float
+) -> list[dict[str, Any]]:
+    """For the held-out messages no situation is sure of (below ``threshold``): how many a domain
+    line would answer, and how often that domain is right."""
+    domains = sorted({s.split(".")[0] for s in situations})
+    member = np.array([[s.split(".")[0] == d for d in domains] for s in situations], dtype=np.float32)
+    mass = probs @ member  # (messages, domains)
+    best = mass.argmax(axis=1)
+    right = np.array([domains[best[k]] == situations[gold[k]].split(".")[0] for k in range(len(gold))])
+    unsure = probs.max(axis=1) < threshold
+    curve = []
+    for t in (0.4, 0.5, 0.6, 0.7, 0.8):
+        covered = unsure & (mass.max(axis=1) >= t)
+        curve.append(
+            {
+                "domain_threshold": t,
+                "share_of_unsure": float(covered.sum() / max(1, unsure.sum())),
+                "accuracy": float(right[covered].mean()) if covered.any() else None,
+            }
+        )
+    return curve
+
+
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     p = np.exp(z)
@@ -82,6 +106,7 @@ def train_bank(
     data: Path = DATA / "replies",
     c: float = 10.0,
     threshold: float | None = None,
+    domain_threshold: float | None = None,
     seed: int = 0,
     vectors: np.ndarray | None = None,
     progress: bool = True,
@@ -144,6 +169,7 @@ def train_bank(
             )
         ),
         "coverage_curve": curve,
+        "domain_curve": _domain_curve(probs, y[test], situations, 0.3 if threshold is None else threshold),
         "C": c,
     }
 
@@ -159,6 +185,8 @@ def train_bank(
         "temperature": temperature,
         "threshold": 0.2 if threshold is None else threshold,
         "threshold_chosen_on": "given" if threshold is not None else "default (pass --threshold)",
+        # Below the situation line, the domain's general replies answer above this one.
+        "domain_threshold": 1.0 if domain_threshold is None else domain_threshold,
         "metrics": metrics,
     }
     (out / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=2), encoding="utf-8")

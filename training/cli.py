@@ -291,6 +291,7 @@ def _train_bank(args: argparse.Namespace) -> int:
         Path(args.out),
         data=Path(args.data),
         threshold=args.threshold,
+        domain_threshold=args.domain_threshold,
         seed=args.seed,
         progress=not args.no_progress,
     )
@@ -298,7 +299,8 @@ def _train_bank(args: argparse.Namespace) -> int:
     print(
         f"{m['counts']['situations']} situations, {m['counts']['messages']} messages; held-out situation "
         f"accuracy@1 {m['accuracy_at_1']:.3f}, @3 {m['accuracy_at_3']:.3f}; "
-        f"temperature {config['temperature']}; threshold {config['threshold']}"
+        f"temperature {config['temperature']}; threshold {config['threshold']}, "
+        f"domain {config['domain_threshold']}"
     )
     print(f"wrote {args.out}")
     return 0
@@ -329,7 +331,9 @@ def _eval_replies(args: argparse.Namespace) -> int:
     from training.replies import evaluate_replies
 
     report = evaluate_replies(
-        args.set or ["dev", "test"], args.policy or ["bank"], out_dir=Path(args.out) if args.out else None
+        args.set or ["dev", "dev2", "test"],
+        args.policy or ["bank"],
+        out_dir=Path(args.out) if args.out else None,
     )
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
@@ -414,6 +418,11 @@ def add_parsers(sub: Any) -> None:
     bank.add_argument("--data", default=str(Path(__file__).resolve().parents[1] / "data" / "replies"))
     bank.add_argument("--out", default=str(BUNDLED_MODELS / "maeum-bank"))
     bank.add_argument("--threshold", type=float, help="the 'not sure' line (chosen on the judged dev set)")
+    bank.add_argument(
+        "--domain-threshold",
+        type=float,
+        help="below the situation line, a domain's general replies answer above this one (default: never)",
+    )
     bank.add_argument("--seed", type=int, default=0)
     bank.add_argument("--no-progress", action="store_true")
     bank.set_defaults(handler=_train_bank)
@@ -454,7 +463,7 @@ def add_parsers(sub: Any) -> None:
     erep = esub.add_parser(
         "replies", help="replies to the judged sets, their sources, format and judged rate"
     )
-    erep.add_argument("--set", action="append", choices=["dev", "test"], help="default: dev and test")
+    erep.add_argument("--set", action="append", choices=["dev", "dev2", "test"], help="default: all three")
     erep.add_argument(
         "--policy", action="append", choices=["bank", "hybrid", "reflective"], help="default: bank"
     )

@@ -48,9 +48,17 @@ class Situation:
         return self.replies_by_emotion.get(emotion or "", ()) or self.replies
 
 
+def domain_of(situation_id: str) -> str:
+    return situation_id.split(".", 1)[0]
+
+
 class ReplyBank:
-    def __init__(self, situations: Iterable[Situation]) -> None:
+    """Situations by id, and for some domains a ``general`` entry (id ``<domain>.*``): replies that
+    fit any message of the domain, for when the matcher can tell the domain but not the situation."""
+
+    def __init__(self, situations: Iterable[Situation], general: Iterable[Situation] = ()) -> None:
         self.situations = {s.id: s for s in situations}
+        self.general = {domain_of(g.id): g for g in general}
 
     def __len__(self) -> int:
         return len(self.situations)
@@ -61,34 +69,48 @@ class ReplyBank:
     @classmethod
     def from_data(cls, folder: Path) -> ReplyBank:
         """The bank as written, from data/replies/*.json."""
-        situations = []
+        situations, general = [], []
         for path in sorted(folder.glob("*.json")):
-            for raw in json.loads(path.read_text(encoding="utf-8"))["situations"]:
-                situations.append(_situation(raw))
-        return cls(situations)
+            data = json.loads(path.read_text(encoding="utf-8"))
+            situations += [_situation(raw) for raw in data["situations"]]
+            if data.get("general"):
+                general.append(_general(data["domain"], data["general"]))
+        return cls(situations, general)
 
     @classmethod
     def load(cls, location: str | Path) -> ReplyBank:
         """The compiled bank beside the matcher (``maeum train bank``)."""
         raw = json.loads((Path(location) / BANK_FILE).read_text(encoding="utf-8"))
-        return cls(_situation(s) for s in raw["situations"])
+        general = (_situation(g) for g in raw.get("general", []))
+        return cls((_situation(s) for s in raw["situations"]), general)
 
     def save(self, location: Path) -> None:
         location.mkdir(parents=True, exist_ok=True)
         data = {
-            "situations": [
-                {
-                    "id": s.id,
-                    "title": s.title,
-                    "emotions": sorted(s.emotions),
-                    "replies": list(s.replies),
-                    "replies_by_emotion": {k: list(v) for k, v in s.replies_by_emotion.items()},
-                    "requires_any": list(s.requires_any),
-                }
-                for s in self.situations.values()
-            ]
+            "situations": [_raw(s) for s in self.situations.values()],
+            "general": [_raw(g) for g in self.general.values()],
         }
         (location / BANK_FILE).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _raw(s: Situation) -> dict[str, object]:
+    return {
+        "id": s.id,
+        "title": s.title,
+        "emotions": sorted(s.emotions),
+        "replies": list(s.replies),
+        "replies_by_emotion": {k: list(v) for k, v in s.replies_by_emotion.items()},
+        "requires_any": list(s.requires_any),
+    }
+
+
+def _general(domain: str, raw: dict[str, object]) -> Situation:
+    """A file's ``general`` block as a situation of the whole domain; it allows the emotions it has
+    replies for (any emotion when it has general replies only: an empty set)."""
+    by_emotion = raw.get("replies_by_emotion") or {}
+    assert isinstance(by_emotion, dict)
+    title = raw.get("title", domain)
+    return _situation({**raw, "id": f"{domain}.*", "title": title, "emotions": sorted(by_emotion)})
 
 
 def _situation(raw: dict[str, object]) -> Situation:
@@ -196,7 +218,7 @@ def reply_problems(reply: str) -> list[str]:
 
 def check_bank(files: Sequence[Path], labels: Iterable[str]) -> tuple[list[str], dict[str, int]]:
     """Every problem in the bank's files, and counts (situations, messages, replies)."""
-    from engine.safety import assess, is_safe_reply
+    from engine.safety import assess
 
     allowed = set(labels)
     problems: list[str] = []
@@ -258,13 +280,44 @@ def check_bank(files: Sequence[Path], labels: Iterable[str]) -> tuple[list[str],
                 by_emotion = {}
             for options in by_emotion.values():
                 replies.extend(options)
-            for reply in replies:
-                for problem in reply_problems(reply):
-                    problems.append(f"{where}: reply {problem}: {reply!r}")
-                if not is_safe_reply(reply):
-                    problems.append(f"{where}: reply fails the output safety check: {reply!r}")
-                if reply in seen_replies:
-                    problems.append(f"{where}: reply repeats one in {seen_replies[reply]}: {reply!r}")
-                seen_replies.setdefault(reply, sid)
+            problems += _reply_problems(where, sid, replies, seen_replies)
+        general = data.get("general")
+        if general is not None:
+            problems += _general_problems(path.name, domain, general, allowed, seen_replies)
     counts = {"situations": situations, "messages": len(seen_messages), "replies": len(seen_replies)}
     return problems, counts
+
+
+def _reply_problems(where: str, owner: str, replies: Sequence[str], seen: dict[str, str]) -> list[str]:
+    from engine.safety import is_safe_reply
+
+    problems = []
+    for reply in replies:
+        problems += [f"{where}: reply {problem}: {reply!r}" for problem in reply_problems(reply)]
+        if not is_safe_reply(reply):
+            problems.append(f"{where}: reply fails the output safety check: {reply!r}")
+        if reply in seen:
+            problems.append(f"{where}: reply repeats one in {seen[reply]}: {reply!r}")
+        seen.setdefault(reply, owner)
+    return problems
+
+
+def _general_problems(
+    name: str, domain: str, general: object, allowed: set[str], seen: dict[str, str]
+) -> list[str]:
+    """A file's ``general`` block: at least MIN_REPLIES general replies, per-emotion ones only for
+    known emotions, every reply under the same rules as a situation's."""
+    where = f"{name}:{domain}.*"
+    if not isinstance(general, dict):
+        return [f"{where}: 'general' must be an object with 'title', 'replies', 'replies_by_emotion'"]
+    problems = []
+    replies = list(general.get("replies") or [])
+    if len(replies) < MIN_REPLIES:
+        problems.append(f"{where}: {len(replies)} general replies (at least {MIN_REPLIES})")
+    by_emotion = general.get("replies_by_emotion") or {}
+    if not isinstance(by_emotion, dict) or not set(by_emotion) <= allowed:
+        problems.append(f"{where}: replies_by_emotion keys must be among {sorted(allowed)}")
+        by_emotion = {}
+    for options in by_emotion.values():
+        replies.extend(options)
+    return problems + _reply_problems(where, f"{domain}.*", replies, seen)

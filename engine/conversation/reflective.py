@@ -114,11 +114,19 @@ FOLLOW_UP: tuple[str, ...] = (
 # Long enough to have said what happened (characters, spaces not counted).
 TOLD_MIN_CHARS = 14
 _QUESTION = re.compile(r"(?:까요|나요|할지|해야|될까|어떡|어떻게|얼마|뭐 ?(?:입|해|하|사))")
+# A question asked without a question mark ("단발 어울릴까", "뭐가 나을까요 ㅋㅋ").
+# "…으니까" gives a reason, it does not ask.
+_ASKS = re.compile(r"(?:(?<!니)까요?|나요|[을일할]지)[\sㅋㅎ.~]*$")
+
+
+def _asks(text: str) -> bool:
+    """A practical question: a question mark with a question word, or a question ending."""
+    return ("?" in text and bool(_QUESTION.search(text))) or bool(_ASKS.search(text))
 
 
 def reflective_options(emotion: str | None, uncertain: bool, text: str = "") -> tuple[str, ...]:
     told = len(text.replace(" ", "")) >= TOLD_MIN_CHARS
-    if told and text.rstrip().endswith("?") and _QUESTION.search(text):
+    if told and _asks(text):
         return QUESTION
     if uncertain or emotion not in BY_EMOTION:
         return TOLD_UNCERTAIN if told else UNCERTAIN

@@ -4,7 +4,8 @@ Reply policy, in order (``ConversationResult.source`` says which one answered):
 1. the crisis card, before any model or database;
 2. a short follow-up ("응", "그래서 더 힘들어") while a situation is open: that situation again;
 3. the reply bank, when the matcher is confident about a situation whose emotions agree with a
-   confident emotion reading (so "팀장님한테 혼났어" never gets "승진 축하드려요");
+   confident emotion reading (so "팀장님한테 혼났어" never gets "승진 축하드려요"); else, when it
+   is confident about the domain only (work, family…), that domain's general replies;
 4. a wellness-intent answer, when that model is configured and confident;
 5. a generated reply, when a generator is configured, that passes the output check;
 6. a reflective reply that fits the feeling (or assumes none when it is uncertain) and invites
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from engine.conversation.bank import ReplyBank, ReplyPicker, Situation, SituationMemory
+from engine.conversation.bank import ReplyBank, ReplyPicker, Situation, SituationMemory, domain_of
 from engine.conversation.context import ContextMemory
 from engine.conversation.first import screen_message
 from engine.conversation.ratelimit import RateLimiter, Verdict
@@ -78,6 +79,9 @@ class Inference(Protocol):
     @property
     def bank_threshold(self) -> float: ...
 
+    @property
+    def domain_threshold(self) -> float: ...
+
     async def classify(self, text: str) -> EmotionPrediction: ...
 
     async def match(self, text: str) -> list[SituationMatch]: ...
@@ -97,8 +101,10 @@ class ConversationPolicy:
     context_ttl: timedelta = timedelta(minutes=30)
     rate_per_minute: float = 20.0
     rate_burst: int = 8
-    # The bank's own "not sure" line (chosen on the judged dev set) unless set here.
+    # The bank's own "not sure" lines (chosen on validation) unless set here: for a situation, and
+    # for a domain when no situation is sure (then the domain's general replies answer).
     bank_threshold: float | None = None
+    domain_threshold: float | None = None
     # An emotion this confident must be among the matched situation's emotions.
     agree_confidence: float = 0.5
     # The emotion model must give the matched situation's emotions at least this much probability
@@ -289,7 +295,8 @@ class ConversationService:
         if bank is not None:
             situation = await self._matched_situation(bank, text, emotion)
             if situation is not None:
-                self.threads.set(key, situation.id, now)
+                if situation.id in bank.situations:  # a domain's general entry opens no thread
+                    self.threads.set(key, situation.id, now)
                 return self.picker.pick(key, situation.options(feeling)), ReplySource.BANK, situation.id
         if self.inference.has_intent:
             try:
@@ -331,18 +338,45 @@ class ConversationService:
             threshold = self.inference.bank_threshold
         for match in matches:
             if match.probability < threshold:
-                return None
+                break
             situation = bank.get(match.situation)
             if situation is None:
                 continue
             if not situation.allows(text) and match.probability < self.policy.unprompted_threshold:
                 continue
-            mass = sum(emotion.distribution.get(e, 0.0) for e in situation.emotions)
-            if emotion.distribution and mass < self.policy.agree_mass:
-                continue
-            if self._unsure_of(emotion) or emotion.label in situation.emotions:
+            if self._agrees(situation, emotion):
                 return situation
-        return None
+        return self._matched_domain(bank, matches, emotion)
+
+    def _matched_domain(
+        self, bank: ReplyBank, matches: list[SituationMatch], emotion: EmotionPrediction
+    ) -> Situation | None:
+        """The general entry of the domain the top matches share, when they give it enough
+        probability together ("번역 일감이 끊겼어요": some work situation, not sure which)."""
+        threshold = self.policy.domain_threshold
+        if threshold is None:
+            threshold = self.inference.domain_threshold
+        mass: dict[str, float] = {}
+        for match in matches:
+            domain = domain_of(match.situation)
+            mass[domain] = mass.get(domain, 0.0) + match.probability
+        if not mass:
+            return None
+        domain = max(mass, key=mass.__getitem__)
+        general = bank.general.get(domain)
+        if general is None or mass[domain] < threshold or not self._agrees(general, emotion):
+            return None
+        return general
+
+    def _agrees(self, situation: Situation, emotion: EmotionPrediction) -> bool:
+        """The emotion reading fits the situation: its emotions hold enough of the probability, and
+        a confident reading is one of them (a situation with no emotions named fits any)."""
+        if not situation.emotions:
+            return True
+        mass = sum(emotion.distribution.get(e, 0.0) for e in situation.emotions)
+        if emotion.distribution and mass < self.policy.agree_mass:
+            return False
+        return self._unsure_of(emotion) or emotion.label in situation.emotions
 
     def forget(self, key: str) -> None:
         self.context.forget(key)

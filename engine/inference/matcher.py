@@ -34,7 +34,7 @@ class BankMatcher:
     bias: np.ndarray
     temperature: float
     encoder: E5Encoder | None = None
-    top_k: int = 5
+    top_k: int = 10  # enough for a domain's share of the probability
 
     def scores(self, vectors: np.ndarray) -> np.ndarray:
         z = (vectors @ self.weights + self.bias) / self.temperature

@@ -1,0 +1,163 @@
+"""When the matcher can tell the domain (work, family…) but not the situation, the domain's general
+replies answer; never a situation it is not sure of, never against a confident feeling."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from engine.conversation import ConversationService
+from engine.conversation.bank import ReplyBank, Situation, check_bank
+from engine.conversation.reflective import TOLD
+from engine.inference import GenerationRequest, SituationMatch
+from engine.types import EmotionPrediction, IncomingMessage, IntentPrediction, ReplySource, UserRef
+
+LABELS = ("일상", "기쁨", "불안", "슬픔", "분노", "우울")
+WORK_GENERAL = ("회사 일로 마음 쓰이는 일이 있으셨군요. 어떤 부분이 제일 힘드세요?",)
+JOY_GENERAL = ("좋은 일이 있으셨군요! 어떤 순간이 제일 기쁘셨어요?",)
+
+
+def _situation(sid: str, emotions: set[str], reply: str) -> Situation:
+    return Situation(sid, sid, frozenset(emotions), (reply,))
+
+
+BANK = ReplyBank(
+    [
+        _situation("work.overtime", {"우울", "분노"}, "야근이 이어져서 많이 지치셨겠어요."),
+        _situation("work.boss", {"분노", "슬픔"}, "상사에게 혼나셨군요. 많이 속상하셨겠어요."),
+        _situation("joys.trip", {"기쁨"}, "여행 정말 즐거우셨겠어요!"),
+    ],
+    [
+        Situation("work.*", "회사 일", frozenset(), WORK_GENERAL),
+        Situation("joys.*", "좋은 일", frozenset({"기쁨"}), (), {"기쁨": JOY_GENERAL}),
+    ],
+)
+
+
+class FakeModels:
+    """The models' answers set by the test: which situations match, what the feeling is."""
+
+    has_intent = False
+    has_generator = False
+    bank_threshold = 0.3
+    domain_threshold = 0.5
+
+    def __init__(self, matches: list[SituationMatch], emotion: EmotionPrediction) -> None:
+        self.matches = matches
+        self.emotion = emotion
+        self.bank: ReplyBank | None = BANK
+
+    async def classify(self, text: str) -> EmotionPrediction:
+        return self.emotion
+
+    async def match(self, text: str) -> list[SituationMatch]:
+        return self.matches
+
+    async def intent(self, text: str) -> IntentPrediction:
+        raise AssertionError("no intent model")
+
+    def intent_answer(self, category: str, rng: random.Random) -> str | None:
+        return None
+
+    async def generate(self, request: GenerationRequest) -> str:
+        raise AssertionError("no generator")
+
+
+def _feeling(label: str, confidence: float) -> EmotionPrediction:
+    rest = (1.0 - confidence) / (len(LABELS) - 1)
+    return EmotionPrediction(label, confidence, {e: confidence if e == label else rest for e in LABELS})
+
+
+async def _reply(
+    models: FakeModels, text: str = "번역 일감이 석 달째 끊겼어요. 메일함만 봐요"
+) -> tuple[str, str, str | None]:
+    service = ConversationService(models, store=None, rng=random.Random(0))
+    result = await service.handle(IncomingMessage(UserRef("console", "u"), text))
+    return result.reply, result.source.value, result.situation
+
+
+UNSURE_WORK = [
+    SituationMatch("work.overtime", 0.28),
+    SituationMatch("work.boss", 0.26),
+    SituationMatch("joys.trip", 0.2),
+]
+
+
+async def test_a_domain_sure_enough_answers_with_its_general_replies() -> None:
+    reply, source, situation = await _reply(FakeModels(UNSURE_WORK, _feeling("우울", 0.7)))
+    assert (reply, source, situation) == (WORK_GENERAL[0], "bank", "work.*")
+
+
+async def test_a_sure_situation_still_comes_first() -> None:
+    matches = [SituationMatch("work.boss", 0.6), SituationMatch("work.overtime", 0.3)]
+    reply, _, situation = await _reply(FakeModels(matches, _feeling("분노", 0.8)))
+    assert situation == "work.boss" and "상사" in reply
+
+
+async def test_a_domain_below_its_line_gets_a_reflective_reply() -> None:
+    matches = [SituationMatch("work.overtime", 0.25), SituationMatch("joys.trip", 0.2)]
+    reply, source, situation = await _reply(FakeModels(matches, _feeling("우울", 0.8)))
+    assert source == ReplySource.REFLECTIVE.value and situation is None
+    assert reply in TOLD["우울"]
+
+
+async def test_a_domain_never_answers_against_a_confident_feeling() -> None:
+    """Good news in general, but the person is sad: no cheerful domain reply."""
+    matches = [SituationMatch("joys.trip", 0.29), SituationMatch("joys.trip", 0.29)]
+    _, source, _ = await _reply(FakeModels(matches, _feeling("슬픔", 0.9)))
+    assert source == ReplySource.REFLECTIVE.value
+    _, source, situation = await _reply(FakeModels(matches, _feeling("기쁨", 0.9)))
+    assert (source, situation) == ("bank", "joys.*")
+
+
+async def test_a_domain_reply_opens_no_follow_up_thread() -> None:
+    models = FakeModels(UNSURE_WORK, _feeling("우울", 0.7))
+    service = ConversationService(models, store=None, rng=random.Random(0))
+    user = UserRef("console", "u")
+    await service.handle(IncomingMessage(user, "일이 요즘 너무 안 풀려요 진짜로요"))
+    models.matches = []
+    follow = await service.handle(IncomingMessage(user, "그래서 더 힘들어"))
+    assert follow.source is ReplySource.REFLECTIVE
+
+
+def test_the_compiled_bank_keeps_the_general_replies(tmp_path: Path) -> None:
+    BANK.save(tmp_path)
+    again = ReplyBank.load(tmp_path)
+    assert again.general["work"].replies == WORK_GENERAL
+    assert again.general["joys"].options("기쁨") == JOY_GENERAL
+    assert set(again.situations) == set(BANK.situations)
+
+
+@pytest.mark.parametrize(
+    ("general", "problem"),
+    [
+        ({"title": "회사 일", "replies": ["힘내세요!"] * 5}, "힘내"),
+        ({"title": "회사 일", "replies": WORK_GENERAL}, "general replies (at least 5)"),
+        (
+            {
+                "title": "회사 일",
+                "replies": [f"회사 일로 지치셨군요 {i}번째예요." for i in range(5)],
+                "replies_by_emotion": {"설렘": ["두근거리시겠어요."]},
+            },
+            "replies_by_emotion keys",
+        ),
+    ],
+)
+def test_the_checker_reads_the_general_block_too(
+    tmp_path: Path, general: dict[str, object], problem: str
+) -> None:
+    situation = {
+        "id": "work.ok",
+        "title": "괜찮은 예",
+        "emotions": ["슬픔"],
+        "messages": [{"text": f"회사에서 속상한 일 {i}", "emotion": "슬픔"} for i in range(20)],
+        "replies": [f"회사에서 속상하셨군요, {i}번째 답이에요." for i in range(5)],
+    }
+    path = tmp_path / "work.json"
+    data = {"domain": "work", "situations": [situation], "general": general}
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    problems, _ = check_bank([path], LABELS)
+    assert any(problem in p for p in problems), problems
