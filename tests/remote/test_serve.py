@@ -8,6 +8,8 @@ loopback); the engine's HTTP API listens on 127.0.0.1 and nothing leaves the mac
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import os
 import signal
@@ -18,6 +20,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -270,3 +273,151 @@ async def test_two_telegram_replicas_on_the_served_engine(served: str, tmp_path:
             await runner.stop()
             await front.close()
         await server.close()
+
+
+async def test_discord_and_telegram_front_ends_share_the_served_engine(
+    served: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two front-end processes on the served engine, built from settings as ``maeum run`` builds
+    them (``build_client``: a RemoteEngine for ``MAEUM_ENGINE_URL``): the first runs Discord
+    (``maeum run discord``), the second Telegram and the same Discord bot on one RemoteEngine
+    (``maeum run all``: a second instance, as in a rolling deploy). The real adapters against the
+    fake Discord REST API and the fake Bot API, on the engine's PostgreSQL: every DM, /talk and
+    Telegram message answered exactly once on its platform and recorded once; a DM the gateway
+    gives both instances answered once; a crisis DM on the first makes the same person's next
+    /talk on the second carry the heightened-state suffix."""
+    import discord
+    from pydantic import SecretStr
+
+    from bot import texts
+    from bot.compose import build_client, build_discord, build_telegram
+    from bot.discord_bot import MaeumDiscordBot
+    from engine.conversation.service import MODEL_FAILURE_REPLY
+    from tests.bot import test_discord as dc
+    from tests.bot import test_telegram as tg
+    from tests.fakes import network
+    from tests.fakes.discord_server import FakeDiscordServer, dm_message, slash
+    from tests.fakes.eventually import eventually
+    from tests.fakes.telegram_server import FakeTelegramServer, text_update
+
+    guard = network.install(monkeypatch)  # this process reaches loopback only
+    discord_api, telegram_api = FakeDiscordServer(dc.TOKEN), FakeTelegramServer(tg.TOKEN)
+    await discord_api.start()
+    await telegram_api.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", discord_api.api_base)  # restored afterwards
+    remote: dict[str, Any] = {"engine_url": served, "engine_token": SecretStr(TOKEN)}
+    discord_settings = dc.make_settings(discord_api, tmp_path, **remote)
+    engine_1 = build_client(discord_settings)
+    engine_2 = build_client(tg.make_settings(telegram_api, tmp_path, **remote))
+    assert isinstance(engine_1, RemoteEngine) and isinstance(engine_2, RemoteEngine)
+    sources: list[tuple[str, ReplySource]] = []  # what the engine answered, message by message
+
+    def watched(front: RemoteEngine) -> None:
+        real = front.respond
+
+        async def respond(message: IncomingMessage) -> Any:
+            result = await real(message)  # the real call; only its source is noted
+            sources.append((message.user.key, result.source))
+            return result
+
+        monkeypatch.setattr(front, "respond", respond)
+
+    async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(telegram_api.close)
+        stack.push_async_callback(discord_api.close)
+        for front in (engine_1, engine_2):
+            watched(front)
+            await front.start()
+            stack.push_async_callback(front.close)
+        runner = build_telegram(tg.make_settings(telegram_api, tmp_path, **remote), engine_2)
+        stack.push_async_callback(runner.stop)
+        await runner.start()
+        first, second = build_discord(discord_settings, engine_1), build_discord(discord_settings, engine_2)
+        for bot in (first, second):
+            await dc.logged_in(await stack.enter_async_context(bot))
+
+        people = [UserRef("discord", str(320000000000000000 + i)) for i in range(4)]
+        chats = [UserRef("telegram", str(6100 + i)) for i in range(4)]
+        careful = [UserRef("discord", str(330000000000000000 + i)) for i in range(3)]  # a crisis first
+        await asyncio.gather(*(engine_1.set_consent(p, True) for p in people + chats + careful))  # no prompts
+
+        def dm(bot: MaeumDiscordBot, person: UserRef, text: str) -> dict[str, Any]:
+            payload = dm_message(int(person.user_id), text)
+            bot._connection.parse_message_create(payload)  # type: ignore[arg-type]
+            return payload
+
+        def talk(bot: MaeumDiscordBot, person: UserRef, text: str) -> dict[str, Any]:
+            return dc.deliver(bot, discord_api, slash("talk", int(person.user_id), message=text))
+
+        def in_dm(person: UserRef) -> Any:
+            return lambda call: call.match["channel"] == str(int(person.user_id) + 1)  # dm_message's
+
+        # Everyone at once; either instance may get a person's next message.
+        dms: list[tuple[MaeumDiscordBot, dict[str, Any]]] = []
+        talks: list[dict[str, Any]] = []
+        for i, person in enumerate(people):
+            dm_bot, talk_bot = (first, second) if i % 2 else (second, first)
+            dms.append((dm_bot, dm(dm_bot, person, "오늘 팀장님한테 혼났어")))
+            talks.append(talk(talk_bot, person, "요즘 잠이 잘 안 와요"))
+        for i, person in enumerate(chats):  # update ids of their own: this module shares one database
+            for j, said in enumerate(["주말에 친구랑 맛집 다녀왔어요", "비가 와서 우산을 챙겼어"]):
+                update = {**text_update(int(person.user_id), said), "update_id": 7000 + 10 * i + j}
+                await telegram_api.queue_update(update)
+        for person in people:
+            await discord_api.wait_for(dc.CHANNEL_MESSAGE, in_dm(person), within=30)
+        for payload in talks:
+            await discord_api.wait_for(dc.FOLLOWUP, dc.token_of(payload), within=30)
+        for person in chats:
+            await telegram_api.wait_for("sendMessage", tg.to(int(person.user_id)), count=2, within=30)
+        for person in people + chats:  # each message recorded once, after its reply went out
+            await eventually(
+                functools.partial(engine_2.export, person), lambda d: len(d["emotion_events"]) == 2
+            )
+        assert all(source not in (ReplySource.FALLBACK, ReplySource.DUPLICATE) for _, source in sources)
+
+        # The gateway gives one DM to both instances (old and new process during a deploy): the
+        # other one finds it handled in the database and sends nothing.
+        dm_bot, payload = dms[0]
+        other = second if dm_bot is first else first
+        other._connection.parse_message_create(payload)  # type: ignore[arg-type]
+
+        async def noted() -> list[tuple[str, ReplySource]]:
+            return sources
+
+        await eventually(noted, lambda seen: (people[0].key, ReplySource.DUPLICATE) in seen)
+
+        # A crisis on the first instance; the same person's next /talk on the second.
+        for person in careful:
+            dm(first, person, "요즘 진짜 죽고 싶다는 생각만 들어")
+        later: list[dict[str, Any]] = []
+        for person in careful:
+            [card] = await discord_api.wait_for(dc.CHANNEL_MESSAGE, in_dm(person), within=30)
+            assert card.json["content"] == CRISIS_CARD
+            # The state is written to the database just after the card (which never waits on it);
+            # a person's next message comes seconds later. Wait for the row, not for a while.
+            await eventually(functools.partial(engine_2.export, person), lambda d: "heightened" in d)
+            later.append(talk(second, person, "아니야 그냥 피곤해서 그랬어"))
+        for payload in later:
+            [reply] = await discord_api.wait_for(dc.FOLLOWUP, dc.token_of(payload), within=30)
+            assert HEIGHTENED_REPLY_SUFFIX in reply.json["content"]
+
+        # Exactly one reply per message, on its platform; nothing else was sent.
+        await discord_api.wait_idle()
+        await telegram_api.wait_idle("sendMessage")
+        messages, follow_ups = discord_api.calls_to(dc.CHANNEL_MESSAGE), discord_api.calls_to(dc.FOLLOWUP)
+        for person in people + careful:
+            assert len([c for c in messages if in_dm(person)(c)]) == 1
+        for payload in talks + later:
+            assert len([c for c in follow_ups if dc.token_of(payload)(c)]) == 1
+            [deferred] = [c for c in discord_api.calls_to(dc.CALLBACK) if dc.token_of(payload)(c)]
+            assert deferred.json["type"] == 5  # "maeum is thinking…", then the follow-up
+        assert len(messages) == len(people + careful) and len(follow_ups) == len(talks + later)
+        telegram_sent = telegram_api.calls_to("sendMessage")
+        assert len(telegram_sent) == 2 * len(chats) and not any(tg.buttons(c) for c in telegram_sent)
+        assert {str(c.params["chat_id"]) for c in telegram_sent} == {p.user_id for p in chats}
+        replies = [str(c.json["content"]) for c in messages + follow_ups]
+        replies += [c.params["text"] for c in telegram_sent]
+        assert all(r.strip() and r not in (texts.SOMETHING_WENT_WRONG, MODEL_FAILURE_REPLY) for r in replies)
+    assert all(url.startswith(discord_api.api_base + "/") for url in discord_api.requested_urls)
+    assert all(url.startswith(telegram_api.base_url + "/bot") for url in telegram_api.requested_urls)
+    assert guard.refused == [], f"tried to reach the network: {guard.refused}"
