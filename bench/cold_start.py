@@ -10,65 +10,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.machine import status_mb
+from bench.machine import on_fresh_thread
 from bench.messages import MESSAGES
 from bench.options import BenchOptions
-from engine.inference import (
-    DecodingConfig,
-    GenerationRequest,
-)
+from bench.report import Row
 
-# Cold start, in a fresh process so imports and peak memory are the real ones -----------------
+# The child runs bench/cold_child.py as a file, so its imports are the app's alone.
+CHILD = Path(__file__).resolve().with_name("cold_child.py")
 
 
-def _child_main(started: float) -> None:
-    """Runs in ``python -c``: load the ModelSet as the app does, answer one message, report."""
-    spec = json.loads(sys.stdin.read())
-    import torch as _torch
-
-    from engine.inference import ModelConfig, ModelSet
-
-    if spec["threads"]:
-        _torch.set_num_threads(spec["threads"])
-    imported = time.perf_counter()
-    models = ModelSet(
-        ModelConfig(
-            emotion=spec["emotion"],
-            reply=spec["reply"],
-            device=spec["device"],
-            decoding=DecodingConfig(max_new_tokens=spec["new_tokens"], min_new_tokens=spec["new_tokens"]),
-            emotion_precision=spec["emotion_precision"],
-            reply_precision=spec["reply_precision"],
-        )
-    )
-    handlers = models.load()
-    loaded = time.perf_counter()
-    times = []
-    for text in MESSAGES[:2]:  # the second shows whether the warm-up left anything for the first
-        t0 = time.perf_counter()
-        handlers["emotion"]([text])
-        handlers["reply"]([GenerationRequest(text)])
-        times.append(time.perf_counter() - t0)
-    result = {
-        "import_s": imported - started,
-        "load_s": loaded - imported,
-        "first_message_ms": times[0] * 1000,
-        "second_message_ms": times[1] * 1000,
-        "to_first_reply_s": loaded + times[0] - started,
-        "peak_rss_mb": status_mb("VmHWM"),
-        "rss_mb": status_mb("VmRSS"),
-        "gpu_peak_mb": _torch.cuda.max_memory_allocated() / 2**20 if _torch.cuda.is_available() else None,
-        "describe": {k: v for k, v in models.describe().items() if k != "emotion_labels"},
-    }
-    print(json.dumps(result))
-
-
-# Timed from before the first heavy import, so "imports" is what the app pays for torch & co.
-CHILD = "import time; t = time.perf_counter(); from bench.cold_start import _child_main; _child_main(t)"
-
-
-def cold_start(options: BenchOptions, device: str, emotion_dir: Path, reply_dir: Path) -> dict[str, Any]:
+def cold_start(
+    options: BenchOptions, device: str, emotion_dir: Path, reply_dir: Path, use_prepared: bool = True
+) -> dict[str, Any]:
     spec = {
+        "use_prepared": use_prepared,
+        "root": str(Path(__file__).resolve().parent.parent),
+        "messages": MESSAGES[:2],
         "emotion": str(emotion_dir),
         "reply": str(reply_dir),
         "device": device,
@@ -81,7 +38,7 @@ def cold_start(options: BenchOptions, device: str, emotion_dir: Path, reply_dir:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", CHILD],
+        [sys.executable, "-P", str(CHILD)],
         input=json.dumps(spec),
         capture_output=True,
         text=True,
@@ -94,3 +51,69 @@ def cold_start(options: BenchOptions, device: str, emotion_dir: Path, reply_dir:
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     result["process_s"] = time.perf_counter() - started
     return result
+
+
+def cold_start_rows(
+    options: BenchOptions, device: str, emotion_dir: Path, reply_dir: Path, weights: str, owned: bool
+) -> tuple[list[Row], dict[str, Any] | None]:
+    """The fresh-process start quantizing at start-up, then loading the prepared int8 form.
+
+    ``owned``: the checkpoints are the bench's own (random weights in its scratch directory), so
+    it may write the prepared form beside them; a user's checkpoint is prepared only by
+    ``maeum models prepare``. Returns the rows and the start the app would get (prepared when
+    there is one).
+    """
+    from engine.inference.prepared import has_prepared, prepare, stale_reason
+
+    rows: list[Row] = []
+    quantizing = cold_start(options, device, emotion_dir, reply_dir, use_prepared=False)
+    rows.append(_start_row("fresh process: import, load, quantize, warm-up", device, weights, quantizing))
+    int8 = device == "cpu" and options.emotion_precision in ("auto", "int8")
+    reply_int8 = device == "cpu" and options.reply_precision in ("auto", "int8")
+    if not (int8 or reply_int8):
+        return rows, quantizing
+    prepare_s = 0.0
+    todo = [(emotion_dir, "classifier")] if int8 else []
+    todo += [(reply_dir, "causal-lm")] if reply_int8 else []
+    for location, kind in todo:
+        current = has_prepared(location) and stale_reason(location, kind) is None  # type: ignore[arg-type]
+        if current:
+            continue
+        if not owned:
+            rows[-1].note += "; run `maeum models prepare` for the prepared-form row"
+            return rows, quantizing
+        t0 = time.perf_counter()
+        on_fresh_thread(prepare, location, kind)
+        prepare_s += time.perf_counter() - t0
+    loaded = cold_start(options, device, emotion_dir, reply_dir, use_prepared=True)
+    row = _start_row("fresh process: import, load prepared int8, warm-up", device, weights, loaded)
+    if prepare_s:
+        row.note += f"; `maeum models prepare` took {prepare_s:.1f} s, once"
+    speedup = quantizing["to_first_reply_s"] / loaded["to_first_reply_s"]
+    row.note += f"; {speedup:.1f}x faster start than quantizing"
+    row.extra["prepared"] = True
+    rows.append(row)
+    return rows, loaded
+
+
+def _start_row(path: str, device: str, weights: str, cold: dict[str, Any]) -> Row:
+    precision = "/".join(
+        sorted({str(v) for k, v in cold["describe"].items() if k.endswith("precision") and v})
+    )
+    return Row(
+        "start",
+        path,
+        device,
+        precision,
+        weights,
+        cold["to_first_reply_s"] * 1000,
+        None,
+        1,
+        note=(
+            f"load {cold['load_s']:.1f} s (imports {cold['import_s']:.1f} s); "
+            f"1st/2nd message {cold['first_message_ms']:.0f}/{cold['second_message_ms']:.0f} ms; "
+            f"peak RSS {cold['peak_rss_mb']:.0f} MB, after load {cold['rss_mb']:.0f} MB"
+            + (f", GPU peak {cold['gpu_peak_mb']:.0f} MB" if cold.get("gpu_peak_mb") else "")
+        ),
+        extra=cold,
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+SCENARIOS = ("engine", "peers", "replies", "busy-host", "cold-start")
+
 # Options ------------------------------------------------------------------------------------
 
 
@@ -15,6 +17,7 @@ class BenchOptions:
     reply_model: str | None = None
     device: str = "auto"
     emotion_precision: str = "auto"
+    emotion_runtime: str = "auto"  # auto|torch|onnx, as MAEUM_EMOTION_RUNTIME
     reply_precision: str = "auto"
     threads: int | None = None
     batch_size: int = 16
@@ -24,6 +27,11 @@ class BenchOptions:
     quality_data: list[str] = field(default_factory=list)
     cold_start: bool = True
     remote: bool = False  # also time the hop to `maeum serve` (needs ray[serve]; ~2 minutes)
+    # Only these scenarios (None: all): engine, peers, replies, busy-host, cold-start.
+    only: list[str] | None = None
+
+    def selects(self, scenario: str) -> bool:
+        return self.only is None or scenario in self.only
 
     def counts(self) -> dict[str, int]:
         if self.tiny:

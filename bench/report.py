@@ -163,6 +163,38 @@ def goals_for(
         )
         drop = (q["macro_f1_fp32"] - q["macro_f1_int8"]) * 100
         goals.append(Goal("macro-F1 drop, points", drop, "<= 1", _le(drop, 1.0)))
+    goals += _peer_goals(rows)
+    return goals
+
+
+def _peer_goals(rows: list[Row]) -> list[Goal]:
+    """The same-run comparisons with ONNX Runtime and CTranslate2 (bench/peers.py)."""
+    goals: list[Goal] = []
+    for r in rows:
+        t = r.extra.get("threads")
+        if "vs_torch_int8" in r.extra:
+            value = r.extra["vs_torch_int8"]
+            goals.append(
+                Goal(
+                    f"emotion: ONNX Runtime int8 x faster than torch int8, {t} thread(s)",
+                    value,
+                    ">= 1",
+                    _ge(value, 1),
+                )
+            )
+        if "maeum_vs_ct2" in r.extra:
+            value = r.extra["maeum_vs_ct2"]
+            goals.append(
+                Goal(
+                    f"one reply: maeum x faster than CTranslate2 int8, {t} thread(s)",
+                    value,
+                    ">= 1",
+                    _ge(value, 1),
+                )
+            )
+        if r.group == "quality" and r.extra.get("runtime") == "onnxruntime":
+            value = r.extra["agreement"]
+            goals.append(Goal("ONNX int8 labels agree with fp32", value, ">= 0.98", _ge(value, 0.98)))
     return goals
 
 

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import torch
 
+from bench.busy_host import busy_host_goals, busy_host_rows
 from bench.checkpoints import build_random_emotion, build_random_reply
-from bench.cold_start import cold_start
+from bench.cold_start import cold_start_rows
 from bench.machine import LoadMeter, machine_info, on_fresh_thread
 from bench.options import BenchOptions
+from bench.peers import onnx_quality, peer_rows
 from bench.quality import held_out, quality
 from bench.replies import reply_rows
 from bench.report import Report, Row, goals_for
@@ -48,39 +50,27 @@ def run_bench(options: BenchOptions, work_dir: Path | None = None) -> Report:
         if primary.type == "cuda":
             devices = [primary] if options.device == "cuda" else [torch.device("cpu"), primary]
         rows: list[Row] = []
-        for device in devices:
+        for device in devices if options.selects("engine") else []:
             rows += asyncio.run(Suite(options, device, emotion_dir, reply_dir, weights).run())
-        rows += reply_rows(options)  # the bundled path people get by default: bank, no torch
+        # Peers in the same run (the `bench` extra): ONNX Runtime and CTranslate2 int8.
+        if options.selects("peers"):
+            rows += peer_rows(options, emotion_dir, reply_dir, weights)
+        if options.selects("replies"):
+            rows += reply_rows(options)  # the bundled path people get by default: bank, no torch
         if options.remote:
             from bench.remote import remote_rows
 
             rows += remote_rows(options)
 
+        both = weights["emotion"] if weights["emotion"] == weights["reply"] else "mixed"
+        if options.selects("busy-host"):
+            rows += busy_host_rows(options, emotion_dir, reply_dir, both)
+
         cold = None
-        if options.cold_start:
-            cold = cold_start(options, primary.type, emotion_dir, reply_dir)
-            precision = "/".join(
-                sorted({str(v) for k, v in cold["describe"].items() if k.endswith("precision") and v})
-            )
-            rows.append(
-                Row(
-                    "start",
-                    "fresh process: import, load, quantize, warm-up",
-                    primary.type,
-                    precision,
-                    weights["emotion"] if weights["emotion"] == weights["reply"] else "mixed",
-                    cold["to_first_reply_s"] * 1000,
-                    None,
-                    1,
-                    note=(
-                        f"load {cold['load_s']:.1f} s (imports {cold['import_s']:.1f} s); "
-                        f"1st/2nd message {cold['first_message_ms']:.0f}/{cold['second_message_ms']:.0f} ms; "
-                        f"peak RSS {cold['peak_rss_mb']:.0f} MB, after load {cold['rss_mb']:.0f} MB"
-                        + (f", GPU peak {cold['gpu_peak_mb']:.0f} MB" if cold.get("gpu_peak_mb") else "")
-                    ),
-                    extra=cold,
-                )
-            )
+        if options.cold_start and options.selects("cold-start"):
+            owned = not (options.emotion_model or options.reply_model)
+            start_rows, cold = cold_start_rows(options, primary.type, emotion_dir, reply_dir, both, owned)
+            rows += start_rows
 
         q = None
         if options.emotion_model or options.quality_data:
@@ -104,6 +94,7 @@ def run_bench(options: BenchOptions, work_dir: Path | None = None) -> Report:
                         extra=q,
                     )
                 )
+                rows.append(on_fresh_thread(onnx_quality, emotion_dir, records, weights["emotion"], source))
     settings = {
         "threads": threads,
         "batch_size": options.batch_size,
@@ -123,6 +114,6 @@ def run_bench(options: BenchOptions, work_dir: Path | None = None) -> Report:
         machine=machine_info(threads),
         settings=settings,
         rows=rows,
-        goals=goals_for(rows, cold, q, options.new_tokens),
+        goals=goals_for(rows, cold, q, options.new_tokens) + busy_host_goals(rows),
         other_cpu_share=meter.other_share(),
     )

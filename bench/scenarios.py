@@ -147,6 +147,7 @@ class Suite:
             device=self.dev,
             decoding=self.decoding,
             emotion_precision=emotion_precision,
+            emotion_runtime=self.options.emotion_runtime,
             reply_precision=reply_precision,
         )
         with tempfile.TemporaryDirectory(prefix="maeum-bench-db-") as db_dir:

@@ -73,7 +73,12 @@ def _bench(args: argparse.Namespace) -> int:
     import json
 
     from bench import BenchOptions, run_bench
+    from bench.options import SCENARIOS
 
+    unknown = sorted(set((args.only or "").replace(" ", "").split(",")) - set(SCENARIOS) - {""})
+    if unknown:
+        print(f"maeum: unknown scenario(s) {', '.join(unknown)}; use {', '.join(SCENARIOS)}", file=sys.stderr)
+        return 2
     settings = _settings()
     use = args.use_settings
     options = BenchOptions(
@@ -83,6 +88,7 @@ def _bench(args: argparse.Namespace) -> int:
         reply_model=args.reply_model or (settings.reply_model if use else None),
         device=args.device or settings.device,
         emotion_precision=settings.emotion_precision,
+        emotion_runtime=settings.emotion_runtime,
         reply_precision=settings.reply_precision,
         threads=args.threads or settings.threads,
         batch_size=args.batch_size or settings.batch_size,
@@ -92,12 +98,44 @@ def _bench(args: argparse.Namespace) -> int:
         quality_data=args.quality_data or [],
         cold_start=not args.no_cold_start,
         remote=args.remote,
+        only=[s.strip() for s in args.only.split(",") if s.strip()] if args.only else None,
     )
     report = run_bench(options)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
         print(report.markdown() if args.markdown else report.table())
+    return 0
+
+
+def _models_prepare(args: argparse.Namespace) -> int:
+    """Save the int8 (CPU) form beside each torch checkpoint, so start-up loads it instead of quantizing."""
+    from engine.inference.loading import is_local
+    from engine.inference.tfidf import is_tfidf_checkpoint
+
+    settings = _settings()
+    emotion = args.emotion or settings.emotion_model
+    reply = args.reply or settings.reply_model
+    todo: list[tuple[str, str, str]] = []
+    if emotion and not is_tfidf_checkpoint(emotion):
+        todo.append(("emotion", emotion, "classifier"))
+    if reply:
+        todo.append(("reply", reply, "causal-lm"))
+    if not todo:
+        print("maeum: no torch checkpoint to prepare (the TF-IDF emotion model and the reply bank need none)")
+        return 0
+    from engine.inference.prepared import prepare, stale_reason
+
+    for role, location, kind in todo:
+        if not is_local(location):
+            print(f"maeum: {role}: {location} is not a local directory; download it first", file=sys.stderr)
+            return 2
+        where = Path(location).expanduser()
+        if not args.force and (where / "maeum-int8.json").is_file() and stale_reason(where, kind) is None:  # type: ignore[arg-type]
+            print(f"{role}: {where} is already prepared")
+            continue
+        out = prepare(where, kind)  # type: ignore[arg-type]
+        print(f"{role}: wrote {out} ({out.stat().st_size / 2**20:.0f} MB)")
     return 0
 
 
@@ -151,8 +189,23 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--remote", action="store_true", help="also time the hop to `maeum serve` and 1 vs 2 model replicas"
     )
+    bench.add_argument(
+        "--only",
+        metavar="LIST",
+        help="only these scenarios, comma-separated: engine, peers, replies, busy-host, cold-start",
+    )
     bench.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)  # tests: tiny configs
     bench.set_defaults(handler=_bench)
+
+    models = sub.add_parser("models", help="model files: prepare the int8 form for a fast start")
+    models_sub = models.add_subparsers(dest="models_command", required=True)
+    prepare = models_sub.add_parser(
+        "prepare", help="save the int8 (CPU) form beside each checkpoint once; start-up then loads it"
+    )
+    prepare.add_argument("--emotion", help="emotion checkpoint directory (default: MAEUM_EMOTION_MODEL)")
+    prepare.add_argument("--reply", help="reply checkpoint directory (default: MAEUM_REPLY_MODEL)")
+    prepare.add_argument("--force", action="store_true", help="rewrite it even when it is up to date")
+    prepare.set_defaults(handler=_models_prepare)
 
     db = sub.add_parser("db", help="database migrations")
     db_sub = db.add_subparsers(dest="db_command", required=True)

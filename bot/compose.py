@@ -40,6 +40,7 @@ def model_config(settings: Settings) -> ModelConfig:
         threads=settings.threads,
         device=settings.device,
         emotion_precision=settings.emotion_precision,
+        emotion_runtime=settings.emotion_runtime,
         reply_precision=settings.reply_precision,
         decoding=DecodingConfig(
             max_new_tokens=settings.max_new_tokens,

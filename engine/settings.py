@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # auto: int8 on a CPU, bf16/fp16 on a GPU (see engine/inference/quantize.py and docs/performance.md).
     emotion_precision: Precision = "auto"
     reply_precision: Precision = "auto"
+    # A KoBERT-style emotion model on a CPU: auto takes ONNX Runtime int8 when `maeum[onnx]` is
+    # installed (faster by measurement, docs/performance.md), torch int8 otherwise.
+    emotion_runtime: Literal["auto", "torch", "onnx"] = "auto"
 
     # Reply generation
     max_new_tokens: int = Field(default=32, ge=1, le=256)

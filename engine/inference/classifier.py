@@ -13,6 +13,7 @@ from transformers import AutoModelForSequenceClassification, PreTrainedModel, Pr
 from engine.errors import ModelLoadError
 from engine.inference.calibration import Calibration, predictions
 from engine.inference.loading import check_location, load_tokenizer, model_dtype
+from engine.inference.prepared import load_prepared
 from engine.inference.quantize import apply_precision, load_dtype, precision_of, resolve_precision
 from engine.types import EmotionPrediction
 
@@ -54,13 +55,17 @@ class TextClassifier:
         try:
             check_location(location)
             tokenizer = load_tokenizer(location)
-            dtype = load_dtype(resolved) if resolved else model_dtype(device)
-            model = AutoModelForSequenceClassification.from_pretrained(location, dtype=dtype)
+            # int8 on the CPU: the form `maeum models prepare` saved beside the checkpoint, if current.
+            model = load_prepared(location, "classifier") if resolved == "int8" else None
+            convert = model is None and resolved is not None
+            if model is None:
+                dtype = load_dtype(resolved) if resolved else model_dtype(device)
+                model = AutoModelForSequenceClassification.from_pretrained(location, dtype=dtype)
         except Exception as exc:
             raise ModelLoadError(
                 role, location, f"MAEUM_{role.upper()}_MODEL", f"maeum train {role}", type(exc).__name__
             ) from exc
-        if resolved:
+        if convert and resolved:
             apply_precision(model, resolved)
         classifier = cls(model, tokenizer, device, max_length)
         classifier.calibration = Calibration.read(location)

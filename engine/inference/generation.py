@@ -18,6 +18,7 @@ from transformers import AutoModelForCausalLM, PreTrainedModel, PreTrainedTokeni
 from engine.errors import ModelLoadError
 from engine.inference import gpt2_decoder
 from engine.inference.loading import check_location, load_tokenizer, model_dtype
+from engine.inference.prepared import load_prepared
 from engine.inference.quantize import apply_precision, load_dtype, precision_of, resolve_precision
 from engine.inference.requests import (
     CHAT_TOKENS,
@@ -74,10 +75,13 @@ class ReplyGenerator:
         try:
             check_location(location)
             tokenizer = load_tokenizer(location)
-            dtype = load_dtype(resolved) if resolved else model_dtype(device)
-            model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype)
-            if resolved:
-                apply_precision(model, resolved)
+            # int8 on the CPU: the form `maeum models prepare` saved beside the checkpoint, if current.
+            model = load_prepared(location, "causal-lm") if resolved == "int8" else None
+            if model is None:
+                dtype = load_dtype(resolved) if resolved else model_dtype(device)
+                model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype)
+                if resolved:
+                    apply_precision(model, resolved)
             return cls(model, tokenizer, device, decoding, lean=lean)
         except Exception as exc:
             raise ModelLoadError(

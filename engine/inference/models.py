@@ -36,6 +36,9 @@ class ModelConfig:
     reply_precision: str = "auto"
     # The e5 encoder's OpenMP threads (None: the machine's default).
     threads: int | None = None
+    # The emotion classifier's runtime: auto|torch|onnx. auto takes ONNX Runtime int8 on a CPU
+    # when onnxruntime is installed (faster by measurement, docs/performance.md); torch otherwise.
+    emotion_runtime: str = "auto"
 
 
 class ModelSet:
@@ -74,11 +77,7 @@ class ModelSet:
         if is_tfidf_checkpoint(self.config.emotion):
             self.emotion = LinearTextClassifier.load(self.config.emotion, role="emotion")
         else:
-            from engine.inference.classifier import TextClassifier
-
-            self.emotion = TextClassifier.load(
-                self.config.emotion, device, role="emotion", precision=emotion_precision
-            )
+            self.emotion = self._load_emotion(device, emotion_precision)
         if self.config.bank:
             self._load_bank()
         if self.config.reply:
@@ -107,6 +106,26 @@ class ModelSet:
             reply_precision if self.generator else "off",
         )
         return self.handlers()
+
+    def _load_emotion(self, device: Any, precision: str) -> Any:
+        from engine.inference import onnx_emotion
+        from engine.inference.classifier import TextClassifier
+
+        location = self.config.emotion
+        setting = self.config.emotion_runtime
+        if onnx_emotion.choose_runtime(setting, device.type, precision, location) == "onnx":
+            import torch
+
+            try:
+                return onnx_emotion.OnnxTextClassifier.load(
+                    location, threads=self.config.threads or torch.get_num_threads()
+                )
+            except Exception as exc:
+                if setting == "onnx":
+                    raise
+                # auto: the torch model serves; the export is retried at the next start.
+                log.warning("ONNX emotion model unavailable (%s); using torch int8", type(exc).__name__)
+        return TextClassifier.load(location, device, role="emotion", precision=precision)
 
     def _load_bank(self) -> None:
         from engine.errors import ModelLoadError
@@ -148,6 +167,13 @@ class ModelSet:
             handlers["intent"] = self.intent.predict
         return handlers
 
+    def _emotion_runtime(self) -> str | None:
+        if self.emotion is None:
+            return None
+        if isinstance(self.emotion, LinearTextClassifier):
+            return "numpy"
+        return str(getattr(self.emotion, "runtime", "torch"))
+
     def intent_answer(self, category: str, rng: random.Random) -> str | None:
         answer: str | None = self.intent.answer(category, rng) if self.intent else None
         return answer
@@ -156,6 +182,7 @@ class ModelSet:
         return {
             "emotion_labels": self.emotion.labels if self.emotion else [],
             "emotion_precision": self.emotion.precision if self.emotion else None,
+            "emotion_runtime": self._emotion_runtime(),
             "reply_precision": self.generator.precision if self.generator else None,
             "reply": self.generator is not None,
             "intent": self.intent is not None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import sys
 import threading
 import time
 import traceback
@@ -62,12 +63,18 @@ class InferenceWorker:
         batch_size: int = 16,
         batch_window_s: float = 0.0,
         threads: int | None = None,
+        adapt_threads: bool = True,
         name: str = "maeum-inference",
     ) -> None:
         self._loader = loader
         self.batch_size = batch_size
         self.batch_window_s = batch_window_s
         self._threads = threads
+        # torch threads follow the host's load (engine/inference/threads.py); False: always ``threads``.
+        self._adapt_threads = adapt_threads
+        self._thread_policy: Any = None
+        self._torch: Any = None
+        self._torch_threads = 0
         self._queue: queue.Queue[_Job | object] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._handlers: Mapping[str, BatchFn] = {}
@@ -126,6 +133,7 @@ class InferenceWorker:
 
                 torch.set_num_threads(self._threads)
             self._handlers = dict(self._loader())
+            self._setup_threads()
         except BaseException as exc:
             self._load_error = exc
             self._closing = True
@@ -138,6 +146,32 @@ class InferenceWorker:
                 self._execute(batch)
             if stop:
                 return
+
+    def _setup_threads(self) -> None:
+        torch = sys.modules.get("torch")  # only models that use torch have imported it
+        if torch is None:
+            return
+        from engine.inference.threads import LoadAwareThreads, default_threads
+
+        self._torch = torch
+        self._torch_threads = torch.get_num_threads()
+        if self._adapt_threads:
+            # torch's own default, not the current count: an earlier worker may have lowered it.
+            self._thread_policy = LoadAwareThreads(self._threads or default_threads(torch))
+
+    @property
+    def torch_threads(self) -> int:
+        """The torch threads the last batch ran with (0 before any, or without torch)."""
+        return self._torch_threads
+
+    def _pick_threads(self) -> None:
+        if self._thread_policy is None:
+            return
+        wanted = self._thread_policy.threads()
+        if wanted != self._torch_threads:
+            self._torch.set_num_threads(wanted)
+            self._torch_threads = wanted
+            log.debug("torch threads now %d (others used %.2f cores)", wanted, self._thread_policy.others)
 
     def _collect(self) -> tuple[list[_Job], bool]:
         first = self._queue.get()
@@ -159,6 +193,7 @@ class InferenceWorker:
         return batch, False
 
     def _execute(self, batch: list[_Job]) -> None:
+        self._pick_threads()
         groups: dict[str, list[_Job]] = {}
         for job in batch:
             if not job.future.cancelled():

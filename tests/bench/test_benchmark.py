@@ -50,6 +50,9 @@ def test_rows_cover_every_comparison(report: Report) -> None:
     for row in report.rows:
         # The bundled reply path runs the shipped models; everything else random weights.
         assert row.device == "cpu" and row.weights == ("bundled" if row.group == "replies" else "random")
+        if row.note.startswith("skipped: install maeum[bench]"):  # peers without the bench extra
+            assert row.n == 0 and row.median_ms is None
+            continue
         assert row.n >= 1
         if row.group != "quality":
             assert row.median_ms is not None and row.median_ms > 0

@@ -166,3 +166,60 @@ async def test_a_cancelled_caller_does_not_break_the_batch() -> None:
         assert await second == 4
     finally:
         await worker.stop()
+
+
+def test_threads_follow_the_host_load() -> None:
+    from engine.inference.threads import LoadAwareThreads
+
+    policy = LoadAwareThreads(max_threads=2, cores=2)
+    assert policy.for_load(0.0) == 2
+    assert policy.for_load(0.2) == 2  # background noise keeps both threads
+    assert policy.for_load(1.0) == 1  # a core's worth of other work: no team barrier to stall on
+    assert policy.for_load(2.0) == 1  # never fewer than one
+    assert LoadAwareThreads(max_threads=4, cores=16).for_load(6.0) == 4  # capped at the setting
+
+
+async def test_the_worker_applies_the_thread_count_the_host_load_asks_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import torch
+
+    from engine.inference import threads
+
+    seen: list[int] = []
+
+    def loader() -> Mapping[str, BatchFn]:
+        def record(batch: list[int]) -> list[int]:
+            seen.append(torch.get_num_threads())
+            return batch
+
+        return {"record": record}
+
+    monkeypatch.setattr(threads.LoadAwareThreads, "threads", lambda self: 1)
+    before = torch.get_num_threads()
+    worker = InferenceWorker(loader, threads=2)
+    await worker.start()
+    try:
+        await worker.submit("record", 0)
+        assert seen == [1] and worker.torch_threads == 1
+    finally:
+        await worker.stop()
+        torch.set_num_threads(before)
+
+
+async def test_fixed_threads_are_not_adapted(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from engine.inference import threads
+
+    monkeypatch.setattr(threads.LoadAwareThreads, "threads", lambda self: 1)
+    before = torch.get_num_threads()
+    worker = InferenceWorker(
+        lambda: {"n": lambda b: [torch.get_num_threads() for _ in b]}, threads=2, adapt_threads=False
+    )
+    await worker.start()
+    try:
+        assert await worker.submit("n", 0) == 2
+    finally:
+        await worker.stop()
+        torch.set_num_threads(before)

@@ -1,0 +1,185 @@
+"""The int8 (CPU) form of a checkpoint, saved beside it once so that start-up does no quantizing.
+
+``maeum models prepare`` loads a checkpoint in fp32, quantizes it as start-up would
+(:func:`engine.inference.quantize.quantize_int8`) and writes ``maeum-int8.pt`` (the int8 model's
+state) and ``maeum-int8.json`` (what it was made from) into the checkpoint's directory. Loading
+with int8 then builds the model's skeleton without weights (the meta device), puts dynamic int8
+layers where the saved form has them and fills everything from the saved file: no fp32 weights
+are read, converted or held, which is most of start-up's time and peak memory.
+
+The saved form is used only while it matches its checkpoint: the size and modification time of
+every weights file, a hash of ``config.json``, the torch version and the quantized engine. A
+stale one is ignored (one log line) and the checkpoint is quantized at start-up as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+log = logging.getLogger(__name__)
+
+PREPARED_FILE = "maeum-int8.pt"
+MANIFEST_FILE = "maeum-int8.json"
+FORMAT = 1
+Kind = Literal["classifier", "causal-lm"]
+# False: always quantize at start-up (the bench's cold start compares both ways in one run).
+ENABLED = True
+
+
+def weight_files(location: Path) -> list[Path]:
+    """The checkpoint's weights: safetensors (sharded or not) or the older pytorch_model*.bin."""
+    files = sorted(location.glob("*.safetensors")) or sorted(location.glob("pytorch_model*.bin"))
+    return [f for f in files if f.is_file()]
+
+
+def fingerprint(location: Path) -> dict[str, Any]:
+    """What the saved form must match: cheap to compute (no hashing of the weights themselves)."""
+    config = location / "config.json"
+    files = {}
+    for f in weight_files(location):
+        st = f.stat()
+        files[f.name] = [st.st_size, st.st_mtime_ns]
+    return {
+        "format": FORMAT,
+        "torch": torch.__version__,
+        "quantized_engine": torch.backends.quantized.engine,
+        "config_sha256": hashlib.sha256(config.read_bytes()).hexdigest() if config.is_file() else None,
+        "weights": files,
+    }
+
+
+def _auto_class(kind: Kind) -> Any:
+    if kind == "classifier":
+        from transformers import AutoModelForSequenceClassification
+
+        return AutoModelForSequenceClassification
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM
+
+
+def prepare(location: str | Path, kind: Kind) -> Path:
+    """Write the int8 form of the checkpoint at ``location`` beside it; returns the saved file."""
+    from engine.inference.quantize import quantize_int8
+
+    where = Path(location).expanduser()
+    if not (where / "config.json").is_file() or not weight_files(where):
+        raise FileNotFoundError(f"no checkpoint (config.json and weights) in {where}")
+    before = fingerprint(where)
+    model = _auto_class(kind).from_pretrained(str(where), dtype=torch.float32)
+    model = quantize_int8(model).eval()
+    quantized = {
+        name: [m.in_features, m.out_features, m.bias() is not None]
+        for name, m in model.named_modules()
+        if _is_dynamic_linear(m)
+    }
+    persistent = set(model.state_dict())
+    payload = {
+        "format": FORMAT,
+        "kind": kind,
+        "state": model.state_dict(),
+        # Buffers left out of state_dict (BERT's position ids): the meta skeleton has no values.
+        "buffers": {n: b for n, b in model.named_buffers() if n not in persistent},
+        "quantized": quantized,
+    }
+    out = where / PREPARED_FILE
+    tmp = out.with_suffix(".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, out)
+    if fingerprint(where) != before:  # the checkpoint was rewritten meanwhile: do not vouch for it
+        out.unlink(missing_ok=True)
+        raise RuntimeError(f"{where} changed while it was being prepared; run the command again")
+    (where / MANIFEST_FILE).write_text(
+        json.dumps({**before, "kind": kind}, indent=2) + "\n", encoding="utf-8"
+    )
+    return out
+
+
+def stale_reason(location: Path, kind: Kind) -> str | None:
+    """Why the saved form cannot be used (None when it can)."""
+    try:
+        manifest = json.loads((location / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"unreadable manifest ({type(exc).__name__})"
+    if manifest.get("kind") != kind:
+        return f"it was prepared as {manifest.get('kind')!r}, not {kind!r}"
+    if not (location / PREPARED_FILE).is_file():
+        return f"{PREPARED_FILE} is missing"
+    now = fingerprint(location)
+    for key in ("format", "torch", "quantized_engine", "config_sha256", "weights"):
+        if manifest.get(key) != now[key]:
+            return "the weights changed since it was prepared" if key == "weights" else f"{key} differs"
+    return None
+
+
+def has_prepared(location: str | Path) -> bool:
+    return (Path(location).expanduser() / MANIFEST_FILE).is_file()
+
+
+def load_prepared(location: str | Path, kind: Kind) -> Any:
+    """The saved int8 model (a transformers ``PreTrainedModel``) of the checkpoint at ``location``,
+    or None when there is none or it is stale."""
+    where = Path(location).expanduser()
+    if not ENABLED or not (where / MANIFEST_FILE).is_file():
+        return None
+    reason = stale_reason(where, kind)
+    if reason is not None:
+        log.warning(
+            "ignoring the prepared int8 form in %s (%s); quantizing at start-up instead "
+            "(run `maeum models prepare` again to refresh it)",
+            where,
+            reason,
+        )
+        return None
+    started = time.perf_counter()
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(str(where))
+    with torch.device("meta"):
+        model = _auto_class(kind).from_config(config)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*TypedStorage is deprecated.*")  # qint8 storages
+        payload = torch.load(where / PREPARED_FILE, map_location="cpu", weights_only=True)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.filterwarnings("ignore", message=r".*quantized tensor creation functions.*")
+        from torch.ao.nn.quantized.dynamic import Linear as DynamicQuantizedLinear
+
+        for name, (n_in, n_out, bias) in payload["quantized"].items():
+            parent_name, _, child = name.rpartition(".")
+            parent = model.get_submodule(parent_name) if parent_name else model
+            # A 1x1 placeholder: loading the state sets (and packs) the real weights.
+            layer = DynamicQuantizedLinear(1, 1, bias_=bias)
+            layer.in_features, layer.out_features = n_in, n_out
+            setattr(parent, child, layer)
+        model.load_state_dict(payload["state"], strict=True, assign=True)
+    for name, value in payload["buffers"].items():
+        owner_name, _, buffer = name.rpartition(".")
+        owner = model.get_submodule(owner_name) if owner_name else model
+        owner.register_buffer(buffer, value, persistent=False)
+    _load_generation_config(model, where)
+    log.info("loaded the prepared int8 form of %s in %.2fs", where, time.perf_counter() - started)
+    return model.eval()
+
+
+def _load_generation_config(model: nn.Module, where: Path) -> None:
+    if (where / "generation_config.json").is_file() and hasattr(model, "generation_config"):
+        from transformers import GenerationConfig
+
+        setattr(model, "generation_config", GenerationConfig.from_pretrained(str(where)))  # noqa: B010
+
+
+def _is_dynamic_linear(module: nn.Module) -> bool:
+    return type(module).__module__.startswith("torch.ao.nn.quantized.dynamic") and hasattr(
+        module, "_packed_params"
+    )
