@@ -60,19 +60,21 @@ class E5Encoder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         keys = [self._digest(t) for t in texts]
         missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._cache}
+        fresh: dict[bytes, np.ndarray] = {}
         if missing:
             todo = list(missing.values())
             vectors = np.asarray(self._model.query(todo), dtype=np.float32).reshape(len(todo), DIM)
-            for key, vector in zip(missing, vectors, strict=True):
-                self._cache[key] = vector
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+            fresh = dict(zip(missing, vectors, strict=True))
         out = np.empty((len(texts), DIM), dtype=np.float32)
-        for i, (key, text) in enumerate(zip(keys, texts, strict=True)):
-            cached = self._cache.get(key)
-            if cached is None:  # pushed out within this very call (a batch over the cache size)
-                out[i] = np.asarray(self._model.query(text), dtype=np.float32)
-            else:
+        for i, key in enumerate(keys):
+            vector = fresh.get(key)
+            if vector is None:
+                vector = self._cache[key]
                 self._cache.move_to_end(key)
-                out[i] = cached
+            out[i] = vector
+        # Cached after use: a batch larger than the cache is never embedded twice.
+        for key, vector in fresh.items():
+            self._cache[key] = vector
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
         return out

@@ -203,3 +203,21 @@ def test_the_embedding_cache_keeps_vectors_but_never_the_text() -> None:
     held = repr(encoder.__dict__).encode("utf-8") + b"".join(encoder._cache)
     for word in words:
         assert word.encode("utf-8") not in held
+
+
+def test_each_message_is_embedded_once_even_without_a_cache() -> None:
+    """Compiling the bank embeds with no cache: every message once, in one batch (it used to be
+    embedded a second time, one by one, which doubled ``maeum train bank``)."""
+    encoder = e5.E5Encoder(cache_size=0)
+    seen: list[int] = []
+    model = encoder._model
+
+    class Counting:
+        def query(self, texts: object) -> object:
+            seen.append(1 if isinstance(texts, str) else len(texts))  # type: ignore[arg-type]
+            return model.query(texts)
+
+    encoder._model = Counting()
+    vectors = encoder.encode(["오늘 너무 피곤해", "시험 망쳤어", "오늘 너무 피곤해"])
+    assert seen == [2] and vectors.shape == (3, e5.DIM)
+    assert abs(vectors[0] - vectors[2]).max() < 1e-6
