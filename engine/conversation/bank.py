@@ -39,9 +39,16 @@ class Situation:
     replies_by_emotion: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # The message must contain one of these (the death situations: never assume a death).
     requires_any: tuple[str, ...] = ()
+    # Words that say the situation's replies do not fit ("면접 결과" is not an interview ahead).
+    excludes_any: tuple[str, ...] = ()
 
     def allows(self, text: str) -> bool:
+        """The message says what the replies assume (``requires_any``), unless the matcher is very
+        sure; see :meth:`refuses` for the words that rule a situation out whatever the matcher says."""
         return not self.requires_any or any(cue in text for cue in self.requires_any)
+
+    def refuses(self, text: str) -> bool:
+        return any(cue in text for cue in self.excludes_any)
 
     def options(self, emotion: str | None) -> tuple[str, ...]:
         """The replies for this emotion when the bank has some, else the general ones."""
@@ -101,6 +108,7 @@ def _raw(s: Situation) -> dict[str, object]:
         "replies": list(s.replies),
         "replies_by_emotion": {k: list(v) for k, v in s.replies_by_emotion.items()},
         "requires_any": list(s.requires_any),
+        "excludes_any": list(s.excludes_any),
     }
 
 
@@ -123,6 +131,7 @@ def _situation(raw: dict[str, object]) -> Situation:
         replies=tuple(str(r) for r in raw["replies"]),  # type: ignore[attr-defined]
         replies_by_emotion={str(k): tuple(str(r) for r in v) for k, v in by_emotion.items()},
         requires_any=tuple(str(c) for c in raw.get("requires_any") or ()),  # type: ignore[attr-defined]
+        excludes_any=tuple(str(c) for c in raw.get("excludes_any") or ()),  # type: ignore[attr-defined]
     )
 
 
@@ -267,6 +276,9 @@ def check_bank(files: Sequence[Path], labels: Iterable[str]) -> tuple[list[str],
                 if key in seen_messages:
                     problems.append(f"{where}: message repeats one in {seen_messages[key]}: {text!r}")
                 seen_messages.setdefault(key, sid)
+                excluded = [cue for cue in situation.get("excludes_any") or () if cue in text]
+                if excluded:
+                    problems.append(f"{where}: message contains an excluded word {excluded[0]!r}: {text!r}")
                 if assess(text).is_crisis:
                     problems.append(
                         f"{where}: message trips the crisis detector (not bank material): {text!r}"

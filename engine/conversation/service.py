@@ -27,7 +27,7 @@ from engine.conversation.bank import ReplyBank, ReplyPicker, Situation, Situatio
 from engine.conversation.context import ContextMemory
 from engine.conversation.first import screen_message
 from engine.conversation.ratelimit import RateLimiter, Verdict
-from engine.conversation.reflective import FOLLOW_UP, reflective_options
+from engine.conversation.reflective import FOLLOW_UP, listening, reflective_options
 from engine.conversation.text import clean_input
 from engine.errors import MaeumError
 from engine.inference import GenerationRequest, SituationMatch
@@ -111,8 +111,9 @@ class ConversationPolicy:
     # together: "건강검진에서 재검 나왔어요" must not get the good-news replies, even when the
     # emotion reading itself is unsure.
     agree_mass: float = 0.4
-    # A situation with required words (the death situations) answers without them only this sure.
-    unprompted_threshold: float = 0.8
+    # A situation with required words (deaths, good test results, accidents) answers without them
+    # only this sure.
+    unprompted_threshold: float = 0.95
     # Short follow-ups keep the open situation for this many turns.
     follow_up_turns: int = 3
     follow_up_max_chars: int = 12
@@ -297,7 +298,8 @@ class ConversationService:
             if situation is not None:
                 if situation.id in bank.situations:  # a domain's general entry opens no thread
                     self.threads.set(key, situation.id, now)
-                return self.picker.pick(key, situation.options(feeling)), ReplySource.BANK, situation.id
+                options = listening(situation.options(feeling), text)
+                return self.picker.pick(key, options), ReplySource.BANK, situation.id
         if self.inference.has_intent:
             try:
                 intent = await self.inference.intent(text)
@@ -317,7 +319,7 @@ class ConversationService:
                 log.info("a generated reply failed the output check; answering reflectively")
             except Exception as exc:
                 log.error("reply model failed: %s", type(exc).__name__)
-        options = reflective_options(emotion.label, self._unsure_of(emotion), text)
+        options = reflective_options(emotion.label, self._unsure_of(emotion), text, emotion.distribution)
         return self.picker.pick(key, options), ReplySource.REFLECTIVE, None
 
     def _unsure_of(self, emotion: EmotionPrediction) -> bool:
@@ -340,7 +342,7 @@ class ConversationService:
             if match.probability < threshold:
                 break
             situation = bank.get(match.situation)
-            if situation is None:
+            if situation is None or situation.refuses(text):
                 continue
             if not situation.allows(text) and match.probability < self.policy.unprompted_threshold:
                 continue
@@ -352,7 +354,11 @@ class ConversationService:
         self, bank: ReplyBank, matches: list[SituationMatch], emotion: EmotionPrediction
     ) -> Situation | None:
         """The general entry of the domain the top matches share, when they give it enough
-        probability together ("번역 일감이 끊겼어요": some work situation, not sure which)."""
+        probability together ("번역 일감이 끊겼어요": some work situation, not sure which), and
+        only with a confident feeling it has replies for: unsure of both what happened and how it
+        feels, the reflective reply (which assumes neither) is the honest one."""
+        if self._unsure_of(emotion):
+            return None
         threshold = self.policy.domain_threshold
         if threshold is None:
             threshold = self.inference.domain_threshold
@@ -364,9 +370,9 @@ class ConversationService:
             return None
         domain = max(mass, key=mass.__getitem__)
         general = bank.general.get(domain)
-        if general is None or mass[domain] < threshold or not self._agrees(general, emotion):
+        if general is None or mass[domain] < threshold or emotion.label not in general.replies_by_emotion:
             return None
-        return general
+        return general if self._agrees(general, emotion) else None
 
     def _agrees(self, situation: Situation, emotion: EmotionPrediction) -> bool:
         """The emotion reading fits the situation: its emotions hold enough of the probability, and

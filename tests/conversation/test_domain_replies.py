@@ -31,7 +31,7 @@ BANK = ReplyBank(
         _situation("joys.trip", {"기쁨"}, "여행 정말 즐거우셨겠어요!"),
     ],
     [
-        Situation("work.*", "회사 일", frozenset(), WORK_GENERAL),
+        Situation("work.*", "회사 일", frozenset({"우울"}), ("일 이야기군요.",), {"우울": WORK_GENERAL}),
         Situation("joys.*", "좋은 일", frozenset({"기쁨"}), (), {"기쁨": JOY_GENERAL}),
     ],
 )
@@ -91,6 +91,15 @@ async def test_a_domain_sure_enough_answers_with_its_general_replies() -> None:
     assert (reply, source, situation) == (WORK_GENERAL[0], "bank", "work.*")
 
 
+async def test_unsure_of_the_feeling_too_means_a_reflective_reply() -> None:
+    """Neither the situation nor the feeling is sure: the reply that assumes neither."""
+    _, source, situation = await _reply(FakeModels(UNSURE_WORK, _feeling("우울", 0.4)))
+    assert (source, situation) == (ReplySource.REFLECTIVE.value, None)
+    # A confident feeling the domain has no replies for (분노 here) is no better.
+    _, source, _ = await _reply(FakeModels(UNSURE_WORK, _feeling("분노", 0.9)))
+    assert source == ReplySource.REFLECTIVE.value
+
+
 async def test_a_sure_situation_still_comes_first() -> None:
     matches = [SituationMatch("work.boss", 0.6), SituationMatch("work.overtime", 0.3)]
     reply, _, situation = await _reply(FakeModels(matches, _feeling("분노", 0.8)))
@@ -126,7 +135,7 @@ async def test_a_domain_reply_opens_no_follow_up_thread() -> None:
 def test_the_compiled_bank_keeps_the_general_replies(tmp_path: Path) -> None:
     BANK.save(tmp_path)
     again = ReplyBank.load(tmp_path)
-    assert again.general["work"].replies == WORK_GENERAL
+    assert again.general["work"].options("우울") == WORK_GENERAL
     assert again.general["joys"].options("기쁨") == JOY_GENERAL
     assert set(again.situations) == set(BANK.situations)
 
@@ -161,3 +170,37 @@ def test_the_checker_reads_the_general_block_too(
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     problems, _ = check_bank([path], LABELS)
     assert any(problem in p for p in problems), problems
+
+
+async def test_words_that_rule_a_situation_out_send_the_match_to_the_next_one() -> None:
+    """ "면접 결과가 내일 나와요" is not an interview ahead, however close the wording."""
+    ahead = Situation(
+        "jobs.ahead", "면접 앞둠", frozenset({"불안"}), ("면접을 앞두고 떨리시죠.",), excludes_any=("결과",)
+    )
+    waiting = Situation("jobs.waiting", "결과 기다림", frozenset({"불안"}), ("결과를 기다리는 게 힘들죠.",))
+    models = FakeModels(
+        [SituationMatch("jobs.ahead", 0.55), SituationMatch("jobs.waiting", 0.4)], _feeling("불안", 0.9)
+    )
+    models.bank = ReplyBank([ahead, waiting])
+    reply, _, situation = await _reply(models, "면접 결과가 내일 나와서 떨려")
+    assert situation == "jobs.waiting" and reply == waiting.replies[0]
+    reply, _, situation = await _reply(models, "내일 면접인데 떨려")
+    assert situation == "jobs.ahead"
+
+
+def test_the_checker_refuses_an_example_with_its_own_excluded_word(tmp_path: Path) -> None:
+    situation = {
+        "id": "jobs.ahead",
+        "title": "면접 앞둠",
+        "emotions": ["불안"],
+        "excludes_any": ["결과"],
+        "messages": [{"text": f"내일 면접이에요 {i}", "emotion": "불안"} for i in range(19)]
+        + [{"text": "면접 결과 기다려요", "emotion": "불안"}],
+        "replies": [f"면접을 앞두고 떨리시죠, {i}번째 답이에요." for i in range(5)],
+    }
+    path = tmp_path / "jobs.json"
+    path.write_text(
+        json.dumps({"domain": "jobs", "situations": [situation]}, ensure_ascii=False), encoding="utf-8"
+    )
+    problems, _ = check_bank([path], LABELS)
+    assert any("excluded word '결과'" in p for p in problems), problems

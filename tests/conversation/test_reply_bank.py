@@ -12,7 +12,7 @@ import pytest
 
 from bot.compose import build_engine
 from engine.client import InProcessEngine
-from engine.conversation.bank import ReplyPicker, SituationMemory, check_bank
+from engine.conversation.bank import ReplyPicker, SituationMemory, check_bank, reply_problems
 from engine.conversation.reflective import BY_EMOTION, FOLLOW_UP, QUESTION, TOLD, TOLD_UNCERTAIN, UNCERTAIN
 from engine.inference import encoder as e5
 from engine.settings import Settings
@@ -137,6 +137,21 @@ def test_reflective_replies_assume_no_feeling_when_the_emotion_is_uncertain() ->
     assert reflective_options("분노", True, "ㅡㅡ") == UNCERTAIN
     assert reflective_options("분노", False, "ㅡㅡ") == BY_EMOTION["분노"]
     assert reflective_options("분노", True, "오늘 회사에서 정말 어이없는 일이 있었어요") == TOLD_UNCERTAIN
+
+
+def test_unsure_which_hard_feeling_still_meets_it_as_a_hard_one() -> None:
+    """Anger or sadness, the model cannot tell; that it is hard it can (0.7 of the probability on
+    the hard feelings): the reply says so without naming which."""
+    from engine.conversation.reflective import NEGATIVE_SHORT, NEGATIVE_TOLD, reflective_options
+
+    hard = {"분노": 0.4, "슬픔": 0.35, "기쁨": 0.1, "일상": 0.15}
+    told = "오늘 회사에서 정말 어이없는 일이 있었어요"
+    assert reflective_options("분노", True, told, hard) == NEGATIVE_TOLD
+    assert reflective_options("분노", True, "ㅡㅡ", hard) == NEGATIVE_SHORT
+    mixed = {"분노": 0.3, "슬픔": 0.2, "기쁨": 0.35, "일상": 0.15}
+    assert reflective_options("기쁨", True, told, mixed) == TOLD_UNCERTAIN
+    for reply in NEGATIVE_SHORT + NEGATIVE_TOLD:
+        assert reply_problems(reply) == [], reply
 
 
 def test_replies_do_not_repeat_for_a_person_and_memory_is_bounded() -> None:
