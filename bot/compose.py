@@ -52,9 +52,12 @@ def model_config(settings: Settings) -> ModelConfig:
     )
 
 
-def build_engine(settings: Settings, backend: ModelBackend | None = None) -> InProcessEngine:
+def build_engine(
+    settings: Settings, backend: ModelBackend | None = None, *, crisis_settle_s: float = 0.0
+) -> InProcessEngine:
     """The engine in this process; its models on the worker thread here unless ``backend`` says
-    where else they run (``maeum serve``: Ray Serve model replicas)."""
+    where else they run (``maeum serve``: Ray Serve model replicas). ``crisis_settle_s``: see
+    ``ConversationPolicy`` (the served engine waits for the heightened state to be shared)."""
     policy = ConversationPolicy(
         intent_threshold=settings.intent_threshold,
         max_message_chars=settings.max_message_chars,
@@ -63,6 +66,7 @@ def build_engine(settings: Settings, backend: ModelBackend | None = None) -> InP
         rate_per_minute=settings.rate_limit_per_minute,
         rate_burst=settings.rate_limit_burst,
         bank_threshold=settings.bank_threshold,
+        crisis_settle_s=crisis_settle_s,
     )
     return InProcessEngine(
         ModelSet(model_config(settings)),

@@ -189,7 +189,9 @@ class Ingress:
         if settings.engine_token is None:
             raise RuntimeError("MAEUM_ENGINE_TOKEN must be set for `maeum serve` (a long random secret)")
         backend = ServeInference(HandleWorker(models), ModelSet(model_config(settings)))
-        self.engine = build_engine(settings, backend=backend)
+        # Wait (up to a second, under the front-ends' own 2 s) for the heightened state to be shared
+        # before answering a crisis: the person's next message may reach another replica.
+        self.engine = build_engine(settings, backend=backend, crisis_settle_s=1.0)
         self.router = ApiRouter(
             self.engine, settings.engine_token.get_secret_value(), ready=self._ready, transient=is_transient
         )

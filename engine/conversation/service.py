@@ -119,6 +119,11 @@ class ConversationPolicy:
     follow_up_max_chars: int = 12
     # The console is the operator's own terminal (a file piped in is not a flood).
     unlimited_platforms: frozenset[str] = frozenset({"console"})
+    # How long a crisis answer waits for the heightened state to reach the shared store. 0 in one
+    # process (the card never waits on the database). The served engine waits up to a second: its
+    # front-ends show their own card at once, and the person's next message may reach another
+    # replica, which must see the state.
+    crisis_settle_s: float = 0.0
 
 
 class ConversationService:
@@ -160,6 +165,8 @@ class ConversationService:
         if card is not None:
             self._mark_heightened(key, now)
             self._later(self._record_crisis(message.user.platform, crisis.category, now))
+            if self.policy.crisis_settle_s > 0:
+                await self._settle_within(key, self.policy.crisis_settle_s)
             return card
         text = clean_input(bounded(message.text))
         if message.kind is MessageKind.EDIT:  # read for safety; the adapter says edits aren't re-read
@@ -266,6 +273,12 @@ class ConversationService:
         pending = [task for task, owner in self._marking.items() if owner == key]
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _settle_within(self, key: str, timeout_s: float) -> None:
+        """Wait up to ``timeout_s`` for this person's heightened-state write; never cancels it."""
+        pending = [task for task, owner in self._marking.items() if owner == key]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout_s)
 
     async def drain(self) -> None:
         """Wait for background writes (crisis counts) before shutting down."""

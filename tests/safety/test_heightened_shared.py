@@ -80,6 +80,25 @@ async def test_a_crisis_on_one_replica_is_known_to_another_and_after_a_restart(
         assert not await careful(restarted, other)
 
 
+async def test_the_served_engine_answers_a_crisis_once_the_state_is_shared(
+    db_url: str, tmp_path: Path
+) -> None:
+    """`maeum serve` waits (briefly) for the write: the person's very next message, on another
+    replica, right after the card, already gets the careful reply."""
+    settings = Settings(_env_file=None, data_dir=tmp_path, database_url=db_url)  # type: ignore[call-arg]
+    served = build_engine(settings, crisis_settle_s=5.0)
+    served.conversation.clock = Clock(T0)
+    await served.start()
+    try:
+        async with replica(tmp_path, db_url, Clock(T0)) as other:
+            for i in range(5):
+                person = UserRef("telegram", f"70{i}")
+                await crisis(served, person)  # no drain(): the answer itself waited for the write
+                assert await other.conversation.store.heightened_until(person.key, T0) is not None
+    finally:
+        await served.close()
+
+
 async def test_the_heightened_state_ends_after_six_hours_and_its_row_goes(
     db_url: str, tmp_path: Path
 ) -> None:
