@@ -17,12 +17,16 @@ def test_the_judged_dev_set_still_judges_every_reply_the_engine_gives() -> None:
     """Every reply on the dev set is still the reply its verdict judged (a change to the bank, the
     matcher or the policy that changes a reply fails here until the reply is judged again), and
     at least 8 in 10 were read as on-topic and kind."""
-    report = evaluate_replies(["dev"], ["bank"])
+    report = evaluate_replies(["dev", "dev2", "test"], ["bank"])
     entry = report["sets"]["dev"]["bank"]
     assert entry["judged"]["unjudged"] == 0
     assert entry["judged"]["good_rate"] >= 0.8
-    assert entry["format_problems"] == 0 and entry["unsafe_generated"] == 0
-    assert entry["sources"].get("generated", 0) == 0  # no generator answers by default
+    # The README's numbers for the other two sets stay attached to the replies given as well.
+    for name in ("dev2", "test"):
+        assert report["sets"][name]["bank"]["judged"]["unjudged"] == 0, name
+    for entry in (report["sets"][name]["bank"] for name in ("dev", "dev2", "test")):
+        assert entry["format_problems"] == 0 and entry["unsafe_generated"] == 0
+        assert entry["sources"].get("generated", 0) == 0  # no generator answers by default
 
 
 def test_a_changed_reply_is_reported_unjudged(tmp_path: Path) -> None:
