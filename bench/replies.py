@@ -63,11 +63,15 @@ async def _rows(options: BenchOptions) -> list[Row]:
             # A new text each call: the e5 cache would otherwise make repeats free.
             emotion = await _time(lambda i: inference.classify(f"{MESSAGES[i % len(MESSAGES)]} e{i}"), n)
             lookup = await _time(lambda i: inference.match(f"{MESSAGES[i % len(MESSAGES)]} l{i}"), n)
-            user = UserRef("bench", "me")
-            await engine.set_consent(user, True)
+            # A person per message (consented beforehand): one person's short follow-ups would keep
+            # their open situation and skip the lookup this row is meant to include.
+            users = [UserRef("bench", f"u{i}") for i in range(n + 1)]
+            for user in users:
+                await engine.set_consent(user, True)
 
             async def message(i: int) -> None:
-                result = await engine.respond(IncomingMessage(user, f"{MESSAGES[i % len(MESSAGES)]} m{i}"))
+                text = f"{MESSAGES[i % len(MESSAGES)]} m{i}"
+                result = await engine.respond(IncomingMessage(users[i], text))
                 if result.receipt is not None:
                     await engine.acknowledge(result.receipt)
 

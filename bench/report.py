@@ -60,6 +60,10 @@ class Report:
             share = self.other_cpu_share * 100
             warn = "  (the machine was busy: timings are pessimistic)" if share >= 10 else ""
             out.append(f"other processes used {share:.0f}% of the CPU during this run{warn}")
+        bandwidth = self.machine.get("read_gbs_by_threads")
+        if bandwidth:
+            measured = ", ".join(f"{gbs:.1f} GB/s at {t} thread(s)" for t, gbs in bandwidth.items())
+            out.append(f"memory read bandwidth (torch, this run): {measured}")
         out.append(", ".join(f"{k}={v}" for k, v in self.settings.items()))
         header = (
             f"{'group':<10} {'path':<46} {'device':<6} {'prec':<5} {'weights':<10} "
@@ -133,6 +137,17 @@ def goals_for(
     if bundled is not None:
         seconds = None if bundled.median_ms is None else bundled.median_ms / 1000
         goals.append(Goal("bundled path: cold start to first reply, s", seconds, "<= 3", _le(seconds, 3)))
+    decode = next((r for r in rows if r.group == "decode" and "vs_floor" in r.extra), None)
+    if decode is not None:
+        t = decode.extra["threads"]
+        goals.append(
+            Goal(
+                f"decode within 1.3x the memory floor (ms/token / floor, {t} thread(s), CPU)",
+                decode.extra["vs_floor"],
+                "<= 1.3",
+                _le(decode.extra["vs_floor"], 1.3),
+            )
+        )
     msg = find("message", "engine")
     if msg is not None:
         goals.append(

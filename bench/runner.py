@@ -110,8 +110,12 @@ def run_bench(options: BenchOptions, work_dir: Path | None = None) -> Report:
             else f"emotion={weights['emotion']}, reply={weights['reply']}"
         ),
     }
+    machine = machine_info(threads)
+    decode = next((r for r in rows if r.group == "decode" and r.device == "cpu"), None)
+    if decode is not None:  # measured in the engine suite, before the engine started
+        machine["read_gbs_by_threads"] = decode.extra["read_gbs_by_threads"]
     return Report(
-        machine=machine_info(threads),
+        machine=machine,
         settings=settings,
         rows=rows,
         goals=goals_for(rows, cold, q, options.new_tokens) + busy_host_goals(rows),

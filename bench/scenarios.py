@@ -4,10 +4,11 @@ at once, each next to the seed's way on the same device."""
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 import torch
 
 from bench.baselines import seed_emotion, seed_reply
+from bench.floor import DecodeProbe, bytes_per_token, decode_summary, read_bandwidth
 from bench.machine import on_fresh_thread
 from bench.messages import MESSAGES
 from bench.options import BenchOptions
@@ -101,6 +103,7 @@ class Suite:
         self.rows: list[Row] = []
         self.decoding = DecodingConfig(max_new_tokens=options.new_tokens, min_new_tokens=options.new_tokens)
         self.dev = "cuda" if device.type == "cuda" else "cpu"
+        self.bandwidth: dict[int, float] = {}  # read GB/s by thread count (CPU suites)
 
     def row(
         self, group: str, path: str, precision: str, samples: Sequence[float], seed: float | None, **kw: Any
@@ -135,6 +138,12 @@ class Suite:
         # Blocks the loop on purpose: nothing else runs meanwhile, and the thread must be gone
         # before the engine's worker is timed (see on_fresh_thread).
         seed_e, seed_r = on_fresh_thread(self._fp32_rows, threads=self.options.threads)
+        if self.device.type == "cpu":
+            # Before the engine starts, on threads that end (see on_fresh_thread): 1 and 2 threads
+            # and the count the engine starts with.
+            engine_threads = self.options.threads or torch.get_num_threads()
+            counts = {1, min(2, os.cpu_count() or 1), engine_threads}
+            self.bandwidth = read_bandwidth(sorted(counts), self.options.tiny)
         emotion_precision = resolve_precision(self.options.emotion_precision, self.device)
         reply_precision = resolve_precision(self.options.reply_precision, self.device)
         seed_message = (seed_e.median_ms or 0) + (seed_r.median_ms or 0)
@@ -180,7 +189,7 @@ class Suite:
                 await self._message_rows(engine, emotion_precision, reply_precision, seed_message)
             finally:
                 await engine.close()
-        order = ["emotion", "reply", "message", "users"]
+        order = ["emotion", "reply", "decode", "message", "users"]
         return sorted(self.rows, key=lambda r: order.index(r.group))
 
     def _fp32_rows(self) -> tuple[Row, Row]:
@@ -263,15 +272,21 @@ class Suite:
             await time_async(lambda i: worker.submit("emotion", message(i)), c["emotion"], self.device),
             seed_e.median_ms,
         )
-        self.row(
-            "reply",
-            "engine: worker thread, lean GPT-2 loop",
-            reply_precision,
-            await time_async(
-                lambda i: worker.submit("reply", GenerationRequest(message(i))), c["reply"], self.device
-            ),
-            seed_r.median_ms,
-        )
+        generator = engine.models.generator
+        decoder = getattr(generator, "decoder", None)
+        probe = DecodeProbe()
+        # The same replies also time each decoding step (two clock reads per forward pass).
+        with probe.watching(decoder) if decoder is not None and self.bandwidth else nullcontext(probe):
+            self.row(
+                "reply",
+                "engine: worker thread, lean GPT-2 loop",
+                reply_precision,
+                await time_async(
+                    lambda i: worker.submit("reply", GenerationRequest(message(i))), c["reply"], self.device
+                ),
+                seed_r.median_ms,
+            )
+        self._decode_row(probe, generator, reply_precision)
         batch = min(8, self.options.batch_size)
 
         async def together(i: int) -> object:
@@ -286,6 +301,36 @@ class Suite:
             await time_async(together, max(2, c["reply"] // 2), self.device),
             seed_r.median_ms * batch if seed_r.median_ms else None,
             note=f"time for all {batch}; x seed against {batch} seed replies",
+        )
+
+    def _decode_row(self, probe: DecodeProbe, generator: Any, reply_precision: str) -> None:
+        """ms per decoding step of the engine's replies against the memory floor (CPU only)."""
+        weights = bytes_per_token(generator.model) if generator is not None else None
+        # The first reply was the untimed warm-up.
+        summary = decode_summary(probe.replies[1:], weights, self.bandwidth) if weights else None
+        if summary is None:
+            return
+        t = summary["threads"]
+        plural = "thread" if t == 1 else "threads"
+        by_threads = ", ".join(f"{gbs:.1f} GB/s at {n}" for n, gbs in summary["read_gbs_by_threads"].items())
+        self.rows.append(
+            Row(
+                "decode",
+                f"engine: decode step (ms/token), {t} {plural}",
+                self.dev,
+                reply_precision,
+                self.weights["reply"],
+                summary["ms_per_token"],
+                summary["ms_per_token_p95"],
+                len(summary["samples_ms"]),
+                note=(
+                    f"prompt excluded; {summary['vs_floor']:.2f}x the memory floor "
+                    f"{summary['floor_ms']:.3g} ms = {summary['bytes_per_token'] / 1e6:.4g} MB/token "
+                    f"at {summary['read_gbs']:.1f} GB/s (read: {by_threads} threads); "
+                    f"forward pass alone {summary['forward_ms_per_token']:.2f} ms"
+                ),
+                extra=summary,
+            )
         )
 
     async def _message_rows(

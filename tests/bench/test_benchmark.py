@@ -155,3 +155,35 @@ def test_the_bundled_reply_path_is_timed_with_its_budget(report: Report) -> None
     assert {"reply bank lookup p50 ms (CPU)", "bundled path: cold start to first reply, s"} <= {
         g.name for g in report.goals
     }
+
+
+def test_decoding_is_reported_against_the_memory_floor(report: Report) -> None:
+    decode = next(r for r in report.rows if r.group == "decode")
+    extra = decode.extra
+    assert decode.median_ms == extra["ms_per_token"] > 0 and extra["floor_ms"] > 0
+    assert extra["vs_floor"] == pytest.approx(extra["ms_per_token"] / extra["floor_ms"])
+    assert extra["steps_per_reply"] == 3  # 4 new tokens: the first comes from the prompt's pass
+    assert {"1", str(extra["threads"])} <= set(extra["read_gbs_by_threads"])
+    assert all(gbs > 0 for gbs in extra["read_gbs_by_threads"].values())
+    kinds = extra["bytes_by_kind"]
+    assert kinds["int8_linears"] > 0 and kinds["lm_head"] > 0 and kinds["float_linears"] == 0
+    assert extra["bytes_per_token"] == sum(kinds.values())
+    assert report.machine["read_gbs_by_threads"] == extra["read_gbs_by_threads"]
+    goal = next(g for g in report.goals if g.name.startswith("decode within 1.3x the memory floor"))
+    assert goal.value == extra["vs_floor"] and goal.target == "<= 1.3"
+
+
+def test_bytes_per_token_counts_the_loaded_int8_model(tiny_chat_model: Path) -> None:
+    import torch
+
+    from bench.floor import bytes_per_token
+
+    generator = ReplyGenerator.load(tiny_chat_model, torch.device("cpu"), DecodingConfig(), precision="int8")
+    config = generator.model.config
+    counts = bytes_per_token(generator.model)
+    c, layers, vocab = config.n_embd, config.n_layer, config.vocab_size
+    # Per block: qkv (3c x c), proj (c x c), fc (4c x c), out (c x 4c), int8, with fp32 biases.
+    assert counts["int8_linears"] == layers * (12 * c * c + 4 * (3 * c + c + 4 * c + c))
+    assert counts["lm_head"] == vocab * c  # GPT-2's LM head has no bias
+    assert counts["norms"] == (2 * layers + 1) * 2 * c * 4
+    assert counts["embedding_rows"] == 2 * c * 4
