@@ -113,8 +113,8 @@ def _raw(s: Situation) -> dict[str, object]:
 
 
 def _general(domain: str, raw: dict[str, object]) -> Situation:
-    """A file's ``general`` block as a situation of the whole domain; it allows the emotions it has
-    replies for (any emotion when it has general replies only: an empty set)."""
+    """A file's ``general`` block as a situation of the whole domain; its emotions are the ones it
+    has replies for (the engine answers from it only for a confident one of those)."""
     by_emotion = raw.get("replies_by_emotion") or {}
     assert isinstance(by_emotion, dict)
     title = raw.get("title", domain)

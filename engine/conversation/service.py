@@ -166,7 +166,7 @@ class ConversationService:
             self._mark_heightened(key, now)
             self._later(self._record_crisis(message.user.platform, crisis.category, now))
             if self.policy.crisis_settle_s > 0:
-                await self._settle_within(key, self.policy.crisis_settle_s)
+                await self.settle(key, self.policy.crisis_settle_s)
             return card
         text = clean_input(bounded(message.text))
         if message.kind is MessageKind.EDIT:  # read for safety; the adapter says edits aren't re-read
@@ -267,15 +267,11 @@ class ConversationService:
             self._marking[task] = key
             task.add_done_callback(lambda done: self._marking.pop(done, None))
 
-    async def settle(self, key: str) -> None:
-        """Wait for this person's heightened-state write still in flight, so that a /forget right
-        after a crisis deletes the row instead of racing it (and the row appearing after)."""
-        pending = [task for task, owner in self._marking.items() if owner == key]
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
-
-    async def _settle_within(self, key: str, timeout_s: float) -> None:
-        """Wait up to ``timeout_s`` for this person's heightened-state write; never cancels it."""
+    async def settle(self, key: str, timeout_s: float | None = None) -> None:
+        """Wait (up to ``timeout_s``, never cancelling it) for this person's heightened-state write
+        still in flight: so that a /forget right after a crisis deletes the row instead of racing
+        it, and so that the served engine's crisis answer comes once the state is shared. The
+        write's own errors are logged by the background task, never raised here."""
         pending = [task for task, owner in self._marking.items() if owner == key]
         if pending:
             await asyncio.wait(pending, timeout=timeout_s)
@@ -389,9 +385,7 @@ class ConversationService:
 
     def _agrees(self, situation: Situation, emotion: EmotionPrediction) -> bool:
         """The emotion reading fits the situation: its emotions hold enough of the probability, and
-        a confident reading is one of them (a situation with no emotions named fits any)."""
-        if not situation.emotions:
-            return True
+        a confident reading is one of them."""
         mass = sum(emotion.distribution.get(e, 0.0) for e in situation.emotions)
         if emotion.distribution and mass < self.policy.agree_mass:
             return False
