@@ -1,5 +1,6 @@
 """What maeum says when it is not sure what a message is about: a reflective reply that fits the
 feeling (or none, when the feeling is uncertain too) and invites the person to say more.
+A feeling the person names in their own words comes first (engine/conversation/feelings.py).
 
 These never name a situation, so they cannot be about the wrong one; they are the floor under the
 reply bank, and under generation when it fails its checks. Three shapes, by what the message is:
@@ -15,6 +16,8 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Mapping
+
+from engine.conversation.feelings import feeling_options
 
 # For a confident emotion: reflect it, assume nothing about what happened, ask one open question.
 BY_EMOTION: dict[str, tuple[str, ...]] = {
@@ -162,6 +165,9 @@ def listening(options: tuple[str, ...], text: str) -> tuple[str, ...]:
 def reflective_options(
     emotion: str | None, uncertain: bool, text: str = "", distribution: Mapping[str, float] | None = None
 ) -> tuple[str, ...]:
+    named = feeling_options(text)
+    if named:  # the person's own feeling word beats any reading of it
+        return named
     told = has_told(text)
     if told and _asks(text):
         return QUESTION

@@ -136,7 +136,7 @@ def test_reflective_replies_assume_no_feeling_when_the_emotion_is_uncertain() ->
 
     assert reflective_options("분노", True, "ㅡㅡ") == UNCERTAIN
     assert reflective_options("분노", False, "ㅡㅡ") == BY_EMOTION["분노"]
-    assert reflective_options("분노", True, "오늘 회사에서 정말 어이없는 일이 있었어요") == TOLD_UNCERTAIN
+    assert reflective_options("분노", True, "오늘 회사에서 생각지도 못한 일이 있었어요") == TOLD_UNCERTAIN
 
 
 def test_unsure_which_hard_feeling_still_meets_it_as_a_hard_one() -> None:
@@ -145,7 +145,7 @@ def test_unsure_which_hard_feeling_still_meets_it_as_a_hard_one() -> None:
     from engine.conversation.reflective import NEGATIVE_SHORT, NEGATIVE_TOLD, reflective_options
 
     hard = {"분노": 0.4, "슬픔": 0.35, "기쁨": 0.1, "일상": 0.15}
-    told = "오늘 회사에서 정말 어이없는 일이 있었어요"
+    told = "오늘 회사에서 생각지도 못한 일이 있었어요"
     assert reflective_options("분노", True, told, hard) == NEGATIVE_TOLD
     assert reflective_options("분노", True, "ㅡㅡ", hard) == NEGATIVE_SHORT
     mixed = {"분노": 0.3, "슬픔": 0.2, "기쁨": 0.35, "일상": 0.15}

@@ -1,0 +1,80 @@
+"""A feeling the person names in their own words is the one maeum reflects."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.conversation.bank import Situation, reply_problems
+from engine.conversation.feelings import FEELINGS, feeling_options, mixed_reply, named_feelings
+from engine.conversation.reflective import TOLD_UNCERTAIN, reflective_options
+from engine.conversation.service import _named_or
+from engine.safety import assess, is_safe_reply
+
+
+def names(text: str) -> list[str]:
+    return [f.name for f in named_feelings(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("별건 아니고 그냥 오늘 좀 외로워서요", ["외로움"]),
+        ("면허 시험 또 떨어졌어 도로주행만 4번째.. 쪽팔려", ["창피함"]),
+        ("그동안 외로웠어요", ["외로움"]),  # 그동안 is not 안
+        ("성인 ADHD 진단 받았어요. 좀 후련하기도 한데 왜 몰랐나 싶어서 억울하기도 해요", ["후련함", "억울함"]),
+        ("화가 나서 잠이 안 와", ["짜증"]),
+    ],
+)
+def test_the_writers_own_feeling_words_are_found_in_order(text: str, expected: list[str]) -> None:
+    assert names(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "안 외로워 괜찮아",  # negated before
+        "외롭진 않은데 심심해",  # negated after
+        "후회는 없어요",
+        "걱정하지 마 나 잘 지내",
+        "엄마가 서운해하셔",  # someone else's feeling
+        "미안한데 하나만 물어볼게",  # politeness
+        "영화가 너무 재밌었어",  # 화가 inside another word
+        "대화가 안 통해",
+        "겁나 맛있다",  # slang for "very"
+    ],
+)
+def test_negated_borrowed_or_polite_words_do_not_count(text: str) -> None:
+    assert names(text) == []
+
+
+def test_two_feelings_of_different_kinds_are_both_named() -> None:
+    text = "아내가 둘째 임신했어요. 기쁜데 솔직히 돈 걱정이 먼저 드네요"
+    options = feeling_options(text)
+    assert options and all("기쁜 마음과 걱정되는 마음이" in o for o in options)
+    same_kind = "너무 슬프고 속상해"  # two words, one kind: that feeling's own replies
+    assert feeling_options(same_kind) == named_feelings(same_kind)[0].replies
+
+
+def test_a_named_feeling_comes_before_the_uncertain_floor() -> None:
+    text = "오늘 회사에서 생각지도 못한 일이 있었는데 너무 억울해요"
+    assert reflective_options("분노", True, text) == named_feelings(text)[0].replies
+    plain = "오늘 회사에서 생각지도 못한 일이 있었어요"
+    assert reflective_options("분노", True, plain) == TOLD_UNCERTAIN
+
+
+def test_a_situation_answers_with_the_named_feelings_replies() -> None:
+    situation = Situation(
+        "family.x", "x", frozenset({"분노", "슬픔"}), ("일반",), {"분노": ("화",), "슬픔": ("서운",)}
+    )
+    assert _named_or("분노", situation, "며느리가 명절에 안 온대요. 서운하다고 말도 못 하고") == "슬픔"
+    assert _named_or("분노", situation, "며느리가 명절에 안 온대요") == "분노"
+    assert _named_or("분노", situation, "안 서운해요, 그냥 그래요") == "분노"
+
+
+def test_every_feeling_reply_keeps_the_banks_rules() -> None:
+    replies = [r for f in FEELINGS for r in f.replies]
+    replies += [r for a in FEELINGS for b in FEELINGS if a.emotion != b.emotion for r in mixed_reply(a, b)]
+    assert len({f.name for f in FEELINGS}) == len(FEELINGS)
+    for reply in replies:
+        assert reply_problems(reply) == [], reply
+        assert is_safe_reply(reply) and not assess(reply).is_crisis, reply
