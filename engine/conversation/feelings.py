@@ -141,10 +141,10 @@ FEELINGS: tuple[Feeling, ...] = (
         "아쉬운 마음이 쉽게 가시지 않으시겠어요. 지금은 좀 어떠세요?",
     ),
     _f(
-        "슬픔", "슬픔", r"슬퍼|슬프|슬펐|눈물이|울었|울고 ?싶", "슬픈 마음",
+        "슬픔", "슬픔", r"슬퍼|슬프|슬펐", "슬픈 마음",
         "많이 슬프셨겠어요. 제가 여기서 천천히 들을게요.",
         "슬픈 마음이 크시군요. 괜찮으시다면 조금 더 이야기해 주실래요?",
-        "눈물이 날 만큼 마음이 아프셨겠어요. 그 마음 여기 내려놓으셔도 돼요.",
+        "마음이 많이 아프셨겠어요. 그 마음 여기 내려놓으셔도 돼요.",
     ),
     _f(
         "우울함", "우울", r"우울", "우울한 마음",
@@ -198,7 +198,8 @@ FEELINGS: tuple[Feeling, ...] = (
 
 # The feeling word is negated, or someone else's ("엄마가 서운해하셔"), by what follows it...
 _AFTER = re.compile(
-    r"^\S{0,3}?(?:지 ?않|진 ?않|지도 ?않|지는 ?않|지 ?마|진 ?마|해하|워하|러워하|파하|해 ?하시)"
+    r"^\S{0,3}?(?:지 ?않|진 ?않|지도 ?않|지는 ?않|지 ?마|진 ?마|해하|워하|러워하|파하|해 ?하시"
+    r"|[해워] ?보[이여])"
     r"|^\S{0,2}\s*(?:안 |없|는 ?없|은 ?없|도 ?없)"
 )
 # ...or by a standalone 안/덜/못 just before it ("안 외로워"; "그동안 외로웠어" still counts).
@@ -230,10 +231,19 @@ def mixed_reply(first: Feeling, second: Feeling) -> tuple[str, ...]:
     )
 
 
-def feeling_options(text: str) -> tuple[str, ...]:
+POSITIVE = frozenset({"기쁨"})
+
+
+def _opposed(a: str, b: str) -> bool:
+    return (a in POSITIVE) != (b in POSITIVE) and "일상" not in (a, b)
+
+
+def feeling_options(text: str, reading: str | None = None) -> tuple[str, ...]:
     """Replies for the feelings the message names: one feeling, its replies; two of different
-    kinds (good news and worry), both named; none, nothing."""
-    found = named_feelings(text)
+    kinds (good news and worry), both named; none, nothing. A word whose feeling is opposed to
+    a confident ``reading`` of the whole message does not count (tears of joy, a trembling
+    hand after a proposal, "고맙기도 한데 짐이 되는 것 같아")."""
+    found = [f for f in named_feelings(text) if reading is None or not _opposed(f.emotion, reading)]
     if not found:
         return ()
     first = found[0]

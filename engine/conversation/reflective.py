@@ -165,7 +165,7 @@ def listening(options: tuple[str, ...], text: str) -> tuple[str, ...]:
 def reflective_options(
     emotion: str | None, uncertain: bool, text: str = "", distribution: Mapping[str, float] | None = None
 ) -> tuple[str, ...]:
-    named = feeling_options(text)
+    named = feeling_options(text, None if uncertain else emotion)
     if named:  # the person's own feeling word beats any reading of it
         return named
     told = has_told(text)

@@ -25,7 +25,6 @@ from typing import Protocol
 
 from engine.conversation.bank import ReplyBank, ReplyPicker, Situation, SituationMemory, domain_of
 from engine.conversation.context import ContextMemory
-from engine.conversation.feelings import named_feelings
 from engine.conversation.first import screen_message
 from engine.conversation.ratelimit import RateLimiter, Verdict
 from engine.conversation.reflective import FOLLOW_UP, listening, reflective_options
@@ -308,7 +307,7 @@ class ConversationService:
             if situation is not None:
                 if situation.id in bank.situations:  # a domain's general entry opens no thread
                     self.threads.set(key, situation.id, now)
-                options = listening(situation.options(_named_or(feeling, situation, text)), text)
+                options = listening(situation.options(feeling), text)
                 return self.picker.pick(key, options), ReplySource.BANK, situation.id
         if self.inference.has_intent:
             try:
@@ -398,15 +397,6 @@ class ConversationService:
         self.screen.forget(key)
         self.picker.forget(key)
         self.threads.forget(key)
-
-
-def _named_or(feeling: str | None, situation: Situation, text: str) -> str | None:
-    """The emotion whose replies a situation answers with: the one the person names ("서운하더라고요"
-    picks the situation's 슬픔 replies, not its 분노 ones) when the situation has replies for it."""
-    named = named_feelings(text)
-    if named and named[0].emotion in situation.replies_by_emotion:
-        return named[0].emotion
-    return feeling
 
 
 # "응", "ㅇㅇ", "네", "맞아": an answer that carries no content of its own.

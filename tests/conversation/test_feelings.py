@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.conversation.bank import Situation, reply_problems
+from engine.conversation.bank import reply_problems
 from engine.conversation.feelings import FEELINGS, feeling_options, mixed_reply, named_feelings
 from engine.conversation.reflective import TOLD_UNCERTAIN, reflective_options
-from engine.conversation.service import _named_or
 from engine.safety import assess, is_safe_reply
 
 
@@ -62,13 +61,13 @@ def test_a_named_feeling_comes_before_the_uncertain_floor() -> None:
     assert reflective_options("분노", True, plain) == TOLD_UNCERTAIN
 
 
-def test_a_situation_answers_with_the_named_feelings_replies() -> None:
-    situation = Situation(
-        "family.x", "x", frozenset({"분노", "슬픔"}), ("일반",), {"분노": ("화",), "슬픔": ("서운",)}
-    )
-    assert _named_or("분노", situation, "며느리가 명절에 안 온대요. 서운하다고 말도 못 하고") == "슬픔"
-    assert _named_or("분노", situation, "며느리가 명절에 안 온대요") == "분노"
-    assert _named_or("분노", situation, "안 서운해요, 그냥 그래요") == "분노"
+def test_a_feeling_word_against_a_confident_reading_does_not_count() -> None:
+    """Tears of joy, a hand that trembles after a proposal: the whole message reads as joy."""
+    text = "방금 프로포즈 받았어요 손 떨려서 타자도 잘 안쳐져요"
+    assert feeling_options(text) == named_feelings(text)[0].replies
+    assert feeling_options(text, reading="기쁨") == ()
+    assert feeling_options(text, reading="불안") == named_feelings(text)[0].replies
+    assert names("다들 행복해 보이는데 나만 회색인 느낌") == []  # someone else's happiness
 
 
 def test_every_feeling_reply_keeps_the_banks_rules() -> None:
