@@ -204,3 +204,43 @@ def test_the_checker_refuses_an_example_with_its_own_excluded_word(tmp_path: Pat
     )
     problems, _ = check_bank([path], LABELS)
     assert any("excluded word '결과'" in p for p in problems), problems
+
+
+def _spread(label: str, confidence: float, also: dict[str, float]) -> EmotionPrediction:
+    """A reading with ``confidence`` on ``label``, the ``also`` shares, the rest spread evenly."""
+    others = [e for e in LABELS if e != label and e not in also]
+    rest = (1.0 - confidence - sum(also.values())) / len(others)
+    distribution = {e: rest for e in others} | also | {label: confidence}
+    return EmotionPrediction(label, confidence, distribution)
+
+
+async def test_a_very_sure_situation_answers_a_disagreeing_reading_with_its_general_replies() -> None:
+    """"혼자 사는데 오늘 생일이에요. 아무도 몰라요 ㅎㅎ": the emotion model reads the ㅎㅎ as joy, the
+    matcher is sure it is a lonely birthday. The situation answers, with its general replies
+    (not per-emotion ones for the misread feeling)."""
+    lonely = Situation(
+        "friends.lonely_birthday",
+        "아무도 모르는 생일",
+        frozenset({"슬픔", "우울"}),
+        ("아무도 모르게 지나가는 생일은 더 쓸쓸하죠.",),
+        {"기쁨": ("생일 축하드려요!",), "슬픔": ("생일인데 서운하셨겠어요.",)},
+    )
+    reading = _spread("기쁨", 0.8, {"슬픔": 0.17})
+    models = FakeModels([SituationMatch("friends.lonely_birthday", 0.9)], reading)
+    models.bank = ReplyBank([lonely])
+    reply, source, situation = await _reply(models, "혼자 사는데 오늘 생일이에요 ㅎㅎ")
+    assert (reply, source, situation) == (lonely.replies[0], "bank", "friends.lonely_birthday")
+    # Less sure, the disagreement wins: no situation.
+    models.matches = [SituationMatch("friends.lonely_birthday", 0.6)]
+    _, _, situation = await _reply(models, "혼자 사는데 오늘 생일이에요 ㅎㅎ")
+    assert situation is None
+
+
+async def test_a_sure_match_the_reading_leaves_nothing_is_a_polarity_miss() -> None:
+    """"면허 시험 또 떨어졌어": e5 puts it near a new licence; the reading leaves the good-news
+    situation 3%: however sure the matcher is, no congratulations."""
+    licence = Situation("joys.licence", "면허 땀", frozenset({"기쁨"}), ("면허 축하드려요!",))
+    models = FakeModels([SituationMatch("joys.licence", 0.95)], _spread("슬픔", 0.9, {"기쁨": 0.03}))
+    models.bank = ReplyBank([licence])
+    reply, _, situation = await _reply(models, "면허 시험 또 떨어졌어 도로주행만 4번째")
+    assert situation is None and "축하" not in reply
