@@ -118,7 +118,7 @@ async def test_short_follow_ups_keep_the_situation(engine: InProcessEngine) -> N
 
 
 async def test_not_sure_means_a_reflective_reply_never_the_wrong_situation(engine: InProcessEngine) -> None:
-    text = "차 엔진오일 갈 때 됐는데 정비소 가면 바가지 쓸까봐 그냥 미루는 중"
+    text = "주말마다 자전거 체인이 빠져서 고치는 게 일이에요"
     result = await engine.respond(IncomingMessage(UserRef("telegram", "unsure"), text))
     assert result.source is ReplySource.REFLECTIVE and result.situation is None
     told = [r for group in TOLD.values() for r in group] + list(TOLD_UNCERTAIN)
