@@ -173,7 +173,7 @@ def train_linear_emotion(
     ood = data / "emotion_ood" / "narrative_test.jsonl"
     if ood.exists():
         held_out.setdefault("narrative_ood", read_jsonl(ood))
-    judged = [data / "eval" / f"replies_{name}.jsonl" for name in ("dev", "dev2", "test")]
+    judged = [data / "eval" / f"replies_{name}.jsonl" for name in ("dev", "dev2", "dev3", "test")]
     if all(p.exists() for p in judged):
         held_out.setdefault(
             "judged_eval_messages", [r for p in judged for r in read_jsonl(p, label_key="emotion")]
