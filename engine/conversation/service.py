@@ -114,7 +114,7 @@ class ConversationPolicy:
     # A situation with required words (deaths, good test results, accidents) answers without them
     # only this sure.
     unprompted_threshold: float = 0.95
-    # A situation the matcher is this sure of (right 80% of the time on held-out bank messages)
+    # A situation the matcher is this sure of (right 79% of the time on held-out bank messages)
     # answers even when the emotion reading disagrees, with its general replies, unless the reading
     # leaves the situation's emotions almost nothing (< sure_mass): on the dev sets that separated
     # the emotion model misreading a new voice ("아무도 몰라요 ㅎㅎ" as joy: 0.17 left) from e5
