@@ -18,7 +18,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Feeling:
     name: str
-    emotion: str  # the product label it belongs to (for a situation's per-emotion replies)
+    emotion: str  # the product label it belongs to: two feelings of different labels are both named
     pattern: re.Pattern[str]
     phrase: str  # "외로운 마음": for a message that names two feelings
     replies: tuple[str, ...]

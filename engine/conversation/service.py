@@ -394,14 +394,14 @@ class ConversationService:
     def _sure_of(self, match: SituationMatch, situation: Situation, emotion: EmotionPrediction) -> bool:
         if match.probability < self.policy.sure_threshold:
             return False
-        mass = sum(emotion.distribution.get(e, 0.0) for e in situation.emotions)
-        return not emotion.distribution or mass >= self.policy.sure_mass
+        share = _share(situation, emotion)
+        return share is None or share >= self.policy.sure_mass
 
     def _agrees(self, situation: Situation, emotion: EmotionPrediction) -> bool:
         """The emotion reading fits the situation: its emotions hold enough of the probability, and
         a confident reading is one of them."""
-        mass = sum(emotion.distribution.get(e, 0.0) for e in situation.emotions)
-        if emotion.distribution and mass < self.policy.agree_mass:
+        share = _share(situation, emotion)
+        if share is not None and share < self.policy.agree_mass:
             return False
         return self._unsure_of(emotion) or emotion.label in situation.emotions
 
@@ -411,6 +411,13 @@ class ConversationService:
         self.screen.forget(key)
         self.picker.forget(key)
         self.threads.forget(key)
+
+
+def _share(situation: Situation, emotion: EmotionPrediction) -> float | None:
+    """How much of the emotion reading the situation's emotions hold; None without a distribution."""
+    if not emotion.distribution:
+        return None
+    return sum(emotion.distribution.get(e, 0.0) for e in situation.emotions)
 
 
 # "응", "ㅇㅇ", "네", "맞아": an answer that carries no content of its own.
