@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.settings import BUNDLED_MODELS
+from training.judged_sets import JUDGED_SETS
 from training.readers import (
     LabeledText,
     QAPair,
@@ -331,7 +332,7 @@ def _eval_replies(args: argparse.Namespace) -> int:
     from training.replies import evaluate_replies
 
     report = evaluate_replies(
-        args.set or ["dev", "dev2", "dev3", "test"],
+        args.set or list(JUDGED_SETS),
         args.policy or ["bank"],
         out_dir=Path(args.out) if args.out else None,
     )
@@ -463,9 +464,7 @@ def add_parsers(sub: Any) -> None:
     erep = esub.add_parser(
         "replies", help="replies to the judged sets, their sources, format and judged rate"
     )
-    erep.add_argument(
-        "--set", action="append", choices=["dev", "dev2", "dev3", "test"], help="default: all four"
-    )
+    erep.add_argument("--set", action="append", choices=JUDGED_SETS, help="default: all of them")
     erep.add_argument(
         "--policy", action="append", choices=["bank", "hybrid", "reflective"], help="default: bank"
     )

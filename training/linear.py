@@ -22,6 +22,7 @@ import numpy as np
 
 from engine.inference.calibration import expected_calibration_error, fit_temperature
 from engine.inference.tfidf import HashedTfidf, TfidfLinear, ngram_counts
+from training.judged_sets import JUDGED_SETS
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LABELS = ["일상", "기쁨", "불안", "슬픔", "분노", "우울"]
@@ -173,7 +174,7 @@ def train_linear_emotion(
     ood = data / "emotion_ood" / "narrative_test.jsonl"
     if ood.exists():
         held_out.setdefault("narrative_ood", read_jsonl(ood))
-    judged = [data / "eval" / f"replies_{name}.jsonl" for name in ("dev", "dev2", "dev3", "test")]
+    judged = [data / "eval" / f"replies_{name}.jsonl" for name in JUDGED_SETS]
     if all(p.exists() for p in judged):
         held_out.setdefault(
             "judged_eval_messages", [r for p in judged for r in read_jsonl(p, label_key="emotion")]
