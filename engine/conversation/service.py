@@ -302,15 +302,18 @@ class ConversationService:
         """The reply, where it came from, and its situation or intent (for the result)."""
         bank = self.inference.bank
         feeling = None if self._unsure_of(emotion) else emotion.label
+        thread = None
         if bank is not None and len(text.replace(" ", "")) <= self.policy.follow_up_max_chars:
             open_id = self.threads.follow(key, now)
-            situation = bank.get(open_id) if open_id else None
-            if situation is not None:
-                if _is_acknowledgement(text):
-                    return self.picker.pick(key, FOLLOW_UP), ReplySource.REFLECTIVE, None
-                return self.picker.pick(key, situation.options(feeling)), ReplySource.BANK, situation.id
+            thread = bank.get(open_id) if open_id else None
+            if thread is not None and _is_acknowledgement(text):
+                return self.picker.pick(key, FOLLOW_UP), ReplySource.REFLECTIVE, None
         if bank is not None:
             situation = await self._matched_situation(bank, text, emotion)
+            # A short message with a situation of its own ("요즘 사는 게 재미가 없어요" after a
+            # wedding speech) starts there; one without ("그래서 더 힘들어") continues the thread.
+            if thread is not None and (situation is None or situation.id not in bank.situations):
+                return self.picker.pick(key, thread.options(feeling)), ReplySource.BANK, thread.id
             if situation is not None:
                 if situation.id in bank.situations:  # a domain's general entry opens no thread
                     self.threads.set(key, situation.id, now)

@@ -117,6 +117,16 @@ async def test_short_follow_ups_keep_the_situation(engine: InProcessEngine) -> N
     assert more.situation == "work.scolded_by_boss" and more.reply != first.reply
 
 
+async def test_a_short_message_with_a_situation_of_its_own_starts_there(engine: InProcessEngine) -> None:
+    """Short is not always a follow-up: after a wedding speech, "요즘 사는 게 재미가 없어요" is about
+    the person's low mood, not the speech."""
+    who = UserRef("telegram", "new-topic")
+    first = await engine.respond(IncomingMessage(who, "친구 결혼식 사회를 맡게 됐는데 너무 떨려요"))
+    assert first.situation == "friends.wedding_speech_duty"
+    second = await engine.respond(IncomingMessage(who, "요즘 사는 게 재미가 없어요"))
+    assert second.source is ReplySource.BANK and second.situation == "health.low_mood_lately"
+
+
 async def test_not_sure_means_a_reflective_reply_never_the_wrong_situation(engine: InProcessEngine) -> None:
     text = "주말마다 자전거 체인이 빠져서 고치는 게 일이에요"
     result = await engine.respond(IncomingMessage(UserRef("telegram", "unsure"), text))
