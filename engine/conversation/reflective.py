@@ -18,6 +18,8 @@ import re
 from collections.abc import Mapping
 
 from engine.conversation.feelings import feeling_options
+from engine.conversation.self_talk import self_talk
+from engine.conversation.shaping import with_self_talk
 
 # For a confident emotion: reflect it, assume nothing about what happened, ask one open question.
 BY_EMOTION: dict[str, tuple[str, ...]] = {
@@ -166,6 +168,9 @@ def reflective_options(
     emotion: str | None, uncertain: bool, text: str = "", distribution: Mapping[str, float] | None = None
 ) -> tuple[str, ...]:
     named = feeling_options(text, None if uncertain else emotion)
+    talk = self_talk(text)
+    if talk is not None:  # "제가 예민한 건가요": the question about themselves is answered
+        return with_self_talk(named, talk)
     if named:  # the person's own feeling word beats any reading of it
         return named
     told = has_told(text)

@@ -28,6 +28,7 @@ from engine.conversation.context import ContextMemory
 from engine.conversation.first import screen_message
 from engine.conversation.ratelimit import RateLimiter, Verdict
 from engine.conversation.reflective import FOLLOW_UP, listening, reflective_options
+from engine.conversation.shaping import shaped_options
 from engine.conversation.text import clean_input
 from engine.errors import MaeumError
 from engine.inference import GenerationRequest, SituationMatch
@@ -318,7 +319,12 @@ class ConversationService:
                 if situation.id in bank.situations:  # a domain's general entry opens no thread
                     self.threads.set(key, situation.id, now)
                 agreed = feeling if feeling in situation.emotions else None
+                # The replies below are written for these feelings (the rest of the message may
+                # say more: a doubt about oneself, two feelings, relief; engine/conversation/shaping.py).
+                by_emotion = agreed in situation.replies_by_emotion
+                written_for = (agreed,) if by_emotion and agreed else tuple(situation.emotions)
                 options = listening(situation.options(agreed), text)
+                options = shaped_options(options, text, written_for, feeling)
                 return self.picker.pick(key, options), ReplySource.BANK, situation.id
         if self.inference.has_intent:
             try:

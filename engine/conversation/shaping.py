@@ -1,0 +1,89 @@
+"""A situation's replies shaped by what else the message says: a doubt or blame about oneself,
+two feelings at once, or relief where the situation's replies comfort.
+
+The bank's replies fit every message of their situation, so they cannot hear the rest of one
+message: "저만 예민한 건지 모르겠어요" after 시댁 trouble, "기쁜데 마음이 복잡해요" after a job offer,
+"솔직히 좀 후련합니다" after closing a shop. On the judged sets those replies read as half
+listening (or, for relief answered with comfort, as wrong). Here a reply keeps its situation's own
+first sentence (what happened) and says the second thing itself; every sentence is written whole.
+"""
+
+from __future__ import annotations
+
+import re
+
+from engine.conversation.feelings import Feeling, mixed_reply, named_feelings
+from engine.conversation.self_talk import SelfTalk, self_talk, whole
+
+# A composed reply stays short (the bank's own line is 90; two sentences a little over it read fine).
+MAX_CHARS = 100
+POSITIVE = frozenset({"기쁨"})
+_SENTENCE = re.compile(r"(?<=[.?!…])\s+")
+
+
+def lead_sentences(options: tuple[str, ...]) -> tuple[str, ...]:
+    """The first sentences of the replies that open with a statement about the situation (not a
+    question, not a bare "그러셨군요.") and go on to a second sentence."""
+    leads = []
+    for reply in options:
+        parts = _SENTENCE.split(reply.strip())
+        if len(parts) != 2:
+            continue
+        first = parts[0]
+        if first.endswith("?") or len(first.replace(" ", "")) < 10 or first in leads:
+            continue
+        leads.append(first)
+    return tuple(leads)
+
+
+def _compose(leads: tuple[str, ...], seconds: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for i, lead in enumerate(leads):
+        second = seconds[i % len(seconds)]
+        reply = f"{lead} {second}"
+        if len(reply) <= MAX_CHARS:
+            out.append(reply)
+    return tuple(out)
+
+
+def with_self_talk(options: tuple[str, ...], talk: SelfTalk) -> tuple[str, ...]:
+    """The options' own first sentences followed by the answer to ``talk``; that answer on its
+    own when no option opens with a statement."""
+    return _compose(lead_sentences(options), talk.second) or whole(talk)
+
+
+def _mixed_sentence(first: Feeling, second: Feeling) -> tuple[str, ...]:
+    pair = f"{first.phrase}과 {second.phrase}이"
+    return (f"{pair} 함께 드시는군요.", f"{pair} 같이 있으시군요.")
+
+
+def shaped_options(
+    options: tuple[str, ...], text: str, emotions: frozenset[str] | tuple[str, ...], reading: str | None
+) -> tuple[str, ...]:
+    """``options`` (a situation's replies for this message) shaped by the rest of ``text``;
+    ``options`` unchanged when the message says nothing more. ``emotions`` are the feelings the
+    replies are written for; ``reading`` is a confident emotion reading, or None."""
+    talk = self_talk(text)
+    if talk is not None:
+        return with_self_talk(options, talk)
+    named = named_feelings(text)
+    # Both kinds named outright ("기쁜데 마음이 복잡해요") is a mixed message whatever the reading.
+    first = named[0] if named else None
+    other = next((f for f in named[1:] if first and _opposed(f.emotion, first.emotion)), None)
+    if first is not None and other is not None:
+        composed = _compose(lead_sentences(options), _mixed_sentence(first, other))
+        return composed or mixed_reply(first, other)
+    found = [f for f in named if reading is None or not _opposed(f.emotion, reading)]
+    if not found:
+        return options
+    first = found[0]
+    # One kind of feeling: relief or joy where the replies are written only for hard feelings
+    # (or the reverse) would answer the opposite of what was said; the person's own word wins.
+    positive = first.emotion in POSITIVE
+    if positive and not (set(emotions) & POSITIVE):
+        return first.replies
+    return options
+
+
+def _opposed(a: str, b: str) -> bool:
+    return (a in POSITIVE) != (b in POSITIVE) and "일상" not in (a, b)
