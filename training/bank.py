@@ -129,12 +129,13 @@ def train_bank(
     by_situation: dict[str, list[int]] = defaultdict(list)
     for i, (sid, _, _) in enumerate(rows):
         by_situation[sid].append(i)
-    rng = random.Random(seed)
     val: list[int] = []
     test: list[int] = []
     for sid in situations:
         members = by_situation[sid][:]
-        rng.shuffle(members)
+        # Seeded by the situation: editing one situation leaves every other one's split as it was
+        # (one shared stream reshuffled ~100 later situations and moved accuracy@1 by 4 points).
+        random.Random(f"{seed}:{sid}").shuffle(members)
         cut = max(1, len(members) // 10)
         val += members[:cut]
         test += members[cut : 2 * cut]

@@ -3,7 +3,8 @@
 What a situation is, and the rules its replies follow, are in data/replies/README.md;
 :func:`check_bank` applies those rules (the tests and ``scripts/check_reply_bank.py`` run it).
 At run time the bank is the compiled ``bank.json`` beside the matcher's head (``maeum train
-bank``): situations with their replies and emotions, no example messages.
+bank``): situations with their replies and emotions; of the example messages, only the keys of the
+very short ones ("ㅎㅇ", "ㅠㅠ"), which are looked up as written instead of matched.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -63,9 +65,18 @@ class ReplyBank:
     """Situations by id, and for some domains a ``general`` entry (id ``<domain>.*``): replies that
     fit any message of the domain, for when the matcher can tell the domain but not the situation."""
 
-    def __init__(self, situations: Iterable[Situation], general: Iterable[Situation] = ()) -> None:
+    def __init__(
+        self,
+        situations: Iterable[Situation],
+        general: Iterable[Situation] = (),
+        short: dict[str, str] | None = None,
+    ) -> None:
         self.situations = {s.id: s for s in situations}
         self.general = {domain_of(g.id): g for g in general}
+        # A very short message written as one of the bank's own examples ("ㅎㅇ", "ㅠㅠㅠ", "..."):
+        # its situation, by the key of short_key(). e5 reads two jamo or three dots as noise ("ㅎㅇ"
+        # matched 한숨, "..." a smiling emoji), and there is nothing else in them to weigh.
+        self.short = dict(short or {})
 
     def __len__(self) -> int:
         return len(self.situations)
@@ -73,31 +84,56 @@ class ReplyBank:
     def get(self, situation_id: str) -> Situation | None:
         return self.situations.get(situation_id)
 
+    def short_match(self, text: str) -> Situation | None:
+        key = short_key(text)
+        sid = self.short.get(key) if key is not None else None
+        return self.situations.get(sid) if sid else None
+
     @classmethod
     def from_data(cls, folder: Path) -> ReplyBank:
         """The bank as written, from data/replies/*.json."""
         situations, general = [], []
+        owners: dict[str, set[str]] = {}
         for path in sorted(folder.glob("*.json")):
             data = json.loads(path.read_text(encoding="utf-8"))
             situations += [_situation(raw) for raw in data["situations"]]
             if data.get("general"):
                 general.append(_general(data["domain"], data["general"]))
-        return cls(situations, general)
+            for raw in data["situations"]:
+                for message in raw["messages"]:
+                    key = short_key(message["text"])
+                    if key is not None:
+                        owners.setdefault(key, set()).add(raw["id"])
+        # Only keys that belong to one situation ("응" is a short answer; "어" could be anything).
+        short = {key: next(iter(ids)) for key, ids in sorted(owners.items()) if len(ids) == 1}
+        return cls(situations, general, short)
 
     @classmethod
     def load(cls, location: str | Path) -> ReplyBank:
         """The compiled bank beside the matcher (``maeum train bank``)."""
         raw = json.loads((Path(location) / BANK_FILE).read_text(encoding="utf-8"))
         general = (_situation(g) for g in raw.get("general", []))
-        return cls((_situation(s) for s in raw["situations"]), general)
+        return cls((_situation(s) for s in raw["situations"]), general, raw.get("short"))
 
     def save(self, location: Path) -> None:
         location.mkdir(parents=True, exist_ok=True)
         data = {
             "situations": [_raw(s) for s in self.situations.values()],
             "general": [_raw(g) for g in self.general.values()],
+            "short": self.short,
         }
         (location / BANK_FILE).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+SHORT_CHARS = 6
+
+
+def short_key(text: str) -> str | None:
+    """The key of a very short message (at most SHORT_CHARS once spaces go and runs of one
+    character are cut to two: "ㅋㅋㅋㅋ" and "ㅋㅋ" are one key, "....." and ".." too); None for a
+    longer one."""
+    squeezed = re.sub(r"(.)\1+", r"\1\1", unicodedata.normalize("NFC", "".join(text.split())).lower())
+    return squeezed if 0 < len(squeezed) <= SHORT_CHARS else None
 
 
 def _raw(s: Situation) -> dict[str, object]:

@@ -356,6 +356,9 @@ class ConversationService:
     ) -> Situation | None:
         """The most likely situation above the threshold whose emotions agree with a confident
         emotion reading; None when there is none (then maeum is not sure)."""
+        short = bank.short_match(text)
+        if short is not None:  # "ㅎㅇ", "ㅠㅠㅠ", "...": written as one of the bank's own examples
+            return short
         try:
             matches = await self.inference.match(text)
         except Exception as exc:

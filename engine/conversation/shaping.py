@@ -18,6 +18,7 @@ from engine.conversation.self_talk import SelfTalk, self_talk, whole
 # A composed reply stays short (the bank's own line is 90; two sentences a little over it read fine).
 MAX_CHARS = 100
 POSITIVE = frozenset({"기쁨"})
+RELIEF = frozenset({"안도", "후련함"})
 _SENTENCE = re.compile(r"(?<=[.?!…])\s+")
 
 
@@ -73,7 +74,10 @@ def shaped_options(
     if first is not None and other is not None:
         composed = _compose(lead_sentences(options), _mixed_sentence(first, other))
         return composed or mixed_reply(first, other)
-    found = [f for f in named if reading is None or not _opposed(f.emotion, reading)]
+    # Relief said outright outweighs the reading (the emotion model reads "안도가 돼요" after a
+    # diagnosis as sadness); other feeling words against a confident reading do not count (tears
+    # of joy, a trembling hand after a proposal).
+    found = [f for f in named if reading is None or not _opposed(f.emotion, reading) or f.name in RELIEF]
     if not found:
         return options
     first = found[0]

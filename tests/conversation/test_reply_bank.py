@@ -246,3 +246,37 @@ def test_each_message_is_embedded_once_even_without_a_cache() -> None:
     vectors = encoder.encode(["오늘 너무 피곤해", "시험 망쳤어", "오늘 너무 피곤해"])
     assert seen == [2] and vectors.shape == (3, e5.DIM)
     assert abs(vectors[0] - vectors[2]).max() < 1e-6
+
+
+def test_very_short_messages_are_looked_up_as_written_not_matched() -> None:
+    from engine.conversation.bank import ReplyBank, short_key
+
+    assert short_key("ㅋㅋㅋㅋㅋ") == short_key("ㅋㅋ") == "ㅋㅋ"
+    assert short_key(".....") == short_key("...") == ".."
+    assert short_key("오늘 팀장님한테 혼났어") is None  # long enough for the matcher
+    bank = ReplyBank.load(REPO / "models" / "maeum-bank")
+    for text, situation in (("ㅎㅇ", "chat.hello"), ("...", "chat.sigh"), ("ㅠㅠㅠㅠ", "chat.crying_emoji")):
+        found = bank.short_match(text)
+        assert found is not None and found.id == situation, text
+
+
+def test_a_short_key_two_situations_share_is_left_to_the_matcher(tmp_path: Path) -> None:
+    from engine.conversation.bank import ReplyBank
+
+    def situation(sid: str, texts: list[str]) -> dict[str, object]:
+        return {"id": sid, "title": sid, "emotions": ["일상"], "replies": ["네, 듣고 있어요."],
+                "messages": [{"text": t, "emotion": "일상"} for t in texts]}
+
+    situations = [situation("chat.a", ["음", "ㅎㅇ"]), situation("chat.b", ["음"])]
+    data = {"domain": "chat", "situations": situations}
+    (tmp_path / "chat.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    bank = ReplyBank.from_data(tmp_path)
+    assert bank.short == {"ㅎㅇ": "chat.a"}
+    bank.save(tmp_path / "out")
+    assert ReplyBank.load(tmp_path / "out").short == {"ㅎㅇ": "chat.a"}
+
+
+async def test_a_greeting_in_two_jamo_gets_the_greeting(engine: InProcessEngine) -> None:
+    for text, situation in (("ㅎㅇ", "chat.hello"), ("...", "chat.sigh")):
+        result = await engine.respond(IncomingMessage(UserRef("telegram", f"s-{text}"), text))
+        assert result.source is ReplySource.BANK and result.situation == situation, (text, result.reply)

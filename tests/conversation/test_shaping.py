@@ -102,7 +102,17 @@ def test_relief_words_are_found() -> None:
     )
     for text in relieved:
         assert [f.name for f in named_feelings(text)] == ["안도"], text
+    apology = "먼저 미안하다고 보냈는데 마음은 좀 편하네요"
+    assert [f.name for f in named_feelings(apology)] == ["미안함", "안도"]
     assert named_feelings("다행히 비는 안 왔어") == []  # an adverb, not a feeling
+    assert named_feelings("불이 났는데 그나마 다행인 건 아무도 안 다쳤다는 거예요") == []  # partial relief
+
+
+def test_relief_said_outright_outweighs_a_confident_reading() -> None:
+    text = "ADHD 진단받았어요. 슬픈 건 아니고, 게을러서 그런 게 아니었구나 싶어서 좀 안도가 돼요"
+    offers = ("진단을 받고 지나온 시간이 떠올라 마음이 아프시군요. 그동안 정말 애쓰셨어요.",)
+    options = shaped_options(offers, text, ("슬픔",), "슬픔")
+    assert options and all("다행" in o or "놓" in o for o in options)
 
 
 def test_lead_sentences_are_statements_about_the_situation() -> None:
