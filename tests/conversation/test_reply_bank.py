@@ -215,6 +215,30 @@ def test_train_bank_compiles_a_small_bank(tmp_path: Path) -> None:
     [matches] = matcher.match(["배고파 죽겠어 뭐 먹지"])
     assert matches[0].situation == "smalltalk.hungry"
     assert len(ReplyBank.load(tmp_path / "bank")) == 3
+    # The lexical part travels with the head and is used; its weight was chosen on validation.
+    assert matcher.blend is not None and 0 <= config["lexical"]["weight"] < 1
+    assert "e5_only" in config["metrics"]
+
+
+def test_the_lexical_part_scores_the_situation_whose_examples_share_the_words() -> None:
+    from engine.inference.matcher import LexicalCentroids
+    from engine.inference.tfidf import HashedTfidf
+    from training.bank import _features
+
+    texts = [
+        "이명 때문에 밤에 잠을 못 자요",
+        "귀에서 삐 소리가 나요 이명인가",
+        "층간소음 때문에 미치겠어",
+        "윗집 발망치 소리",
+    ]
+    labels = [0, 0, 1, 1]
+    features = _features(texts)
+    assert isinstance(features, HashedTfidf)
+    centroids = LexicalCentroids.fit(texts, labels, 2, features)
+    sims = centroids.similarities(["이명이 석 달째예요", "윗집 소음", ""])
+    assert sims[0, 0] > sims[0, 1] and sims[1, 1] > sims[1, 0]
+    assert (sims[2] == 0).all()  # nothing to compare: no situation gets a say
+    assert sims.max() <= 1.0 + 1e-5  # cosine
 
 
 def test_the_embedding_cache_keeps_vectors_but_never_the_text() -> None:
