@@ -6,8 +6,8 @@ Measured on 815 held-out bank messages (163 situations; training/bank.py): situa
 0.51 for e5 + logistic regression, 0.50 for e5 nearest centroid, 0.39 for char TF-IDF + logistic
 regression, 0.36 for Kiwi morphemes + logistic regression; blends did not beat e5 alone. With 419
 situations, the words people use started to matter ("이명", "49재", "햄스터" where e5 found only
-"a noise", "a loss", "a pet"): e5 alone 0.44 on 1,300 held-out messages, blended with TF-IDF
-centroids 0.46, and more of them sure (models/maeum-bank/config.json has this bank's figures)."""
+"a noise", "a loss", "a pet"): e5 alone 0.46 on 1,300 held-out messages, blended with TF-IDF
+centroids 0.48, and more of them sure (models/maeum-bank/config.json has this bank's figures)."""
 
 from __future__ import annotations
 
