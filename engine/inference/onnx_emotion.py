@@ -322,15 +322,16 @@ class OnnxTextClassifier:
     def load(
         cls, location: str | Path, threads: int | None = None, *, export: bool = True
     ) -> OnnxTextClassifier:
+        from engine.inference.lean_tokenizers import lean_tokenizer
         from engine.inference.loading import load_tokenizer
 
         checkpoint = Path(location).expanduser()
         model_file = cached_export(checkpoint, export=export)
+        # The same ids without importing transformers (seconds at start-up) where the tokenizer allows.
+        tokenizer = lean_tokenizer(checkpoint) or load_tokenizer(str(checkpoint))
         config = json.loads((checkpoint / "config.json").read_text(encoding="utf-8"))
         id2label = {int(k): str(v) for k, v in (config.get("id2label") or {}).items()}
-        classifier = cls(
-            model_file, load_tokenizer(str(checkpoint)), [id2label[i] for i in range(len(id2label))], threads
-        )
+        classifier = cls(model_file, tokenizer, [id2label[i] for i in range(len(id2label))], threads)
         classifier.calibration = Calibration.read(checkpoint)
         return classifier
 

@@ -7,6 +7,10 @@ with int8 then builds the model's skeleton without weights (the meta device), pu
 layers where the saved form has them and fills everything from the saved file: no fp32 weights
 are read, converted or held, which is most of start-up's time and peak memory.
 
+When the layout is a plain GPT-2 or BERT and the tokenizer needs no transformers code, the model
+is built from the saved form by :mod:`engine.inference.lean_models` without importing
+transformers at all, from a memory map of the file (see there for what stays resident).
+
 The saved form is used only while it matches its checkpoint: the size and modification time of
 every weights file, a hash of ``config.json``, the torch version and the quantized engine. A
 stale one is ignored (one log line) and the checkpoint is quantized at start-up as before.
@@ -126,9 +130,10 @@ def has_prepared(location: str | Path) -> bool:
     return (Path(location).expanduser() / MANIFEST_FILE).is_file()
 
 
-def load_prepared(location: str | Path, kind: Kind) -> Any:
-    """The saved int8 model (a transformers ``PreTrainedModel``) of the checkpoint at ``location``,
-    or None when there is none or it is stale."""
+def load_prepared(location: str | Path, kind: Kind, *, lean: bool = False) -> Any:
+    """The saved int8 model of the checkpoint at ``location``, or None when there is none or it is
+    stale. ``lean``: a torch-only model (:mod:`engine.inference.lean_models`) where the layout
+    allows, so that transformers is not imported; otherwise a transformers ``PreTrainedModel``."""
     where = Path(location).expanduser()
     if not ENABLED or not (where / MANIFEST_FILE).is_file():
         return None
@@ -142,14 +147,46 @@ def load_prepared(location: str | Path, kind: Kind) -> Any:
         )
         return None
     started = time.perf_counter()
+    from engine.inference import lean_models
+
+    config = lean_models.LeanConfig.read(where) if lean else None
+    use_lean = config is not None and lean_models.supports(config, kind)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*TypedStorage is deprecated.*")  # qint8 storages
+        warnings.filterwarnings("ignore", message=r".*quantized tensor creation functions.*")
+        # The lean model is built from a map of the file: only the pages it reads become resident.
+        payload = torch.load(where / PREPARED_FILE, map_location="cpu", weights_only=True, mmap=use_lean)
+    if use_lean and config is not None:
+        model = lean_models.build(kind, config, payload, mapped=True)
+        form = "lean int8 form"
+    else:
+        model = _transformers_model(where, kind, payload)
+        form = "int8 form"
+    log.info("loaded the prepared %s of %s in %.2fs", form, where, time.perf_counter() - started)
+    return model.eval()
+
+
+def load_prepared_with_tokenizer(location: str | Path, kind: Kind) -> tuple[Any, Any]:
+    """(model, tokenizer) from the prepared form: the lean model with its transformers-free
+    tokenizer where both are possible, else (transformers model, None), else (None, None)."""
+    from engine.inference.lean_models import is_lean
+    from engine.inference.lean_tokenizers import lean_tokenizer
+
+    if not ENABLED or not has_prepared(location):
+        return None, None
+    tokenizer = lean_tokenizer(location)
+    model = load_prepared(location, kind, lean=tokenizer is not None)
+    return model, tokenizer if is_lean(model) else None
+
+
+def _transformers_model(where: Path, kind: Kind, payload: dict[str, Any]) -> Any:
     from transformers import AutoConfig
 
     config = AutoConfig.from_pretrained(str(where))
     with torch.device("meta"):
         model = _auto_class(kind).from_config(config)
+    state = payload["state"]
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*TypedStorage is deprecated.*")  # qint8 storages
-        payload = torch.load(where / PREPARED_FILE, map_location="cpu", weights_only=True)
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
         warnings.filterwarnings("ignore", message=r".*quantized tensor creation functions.*")
@@ -162,14 +199,13 @@ def load_prepared(location: str | Path, kind: Kind) -> Any:
             layer = DynamicQuantizedLinear(1, 1, bias_=bias)
             layer.in_features, layer.out_features = n_in, n_out
             setattr(parent, child, layer)
-        model.load_state_dict(payload["state"], strict=True, assign=True)
+        model.load_state_dict(state, strict=True, assign=True)
     for name, value in payload["buffers"].items():
         owner_name, _, buffer = name.rpartition(".")
         owner = model.get_submodule(owner_name) if owner_name else model
         owner.register_buffer(buffer, value, persistent=False)
     _load_generation_config(model, where)
-    log.info("loaded the prepared int8 form of %s in %.2fs", where, time.perf_counter() - started)
-    return model.eval()
+    return model
 
 
 def _load_generation_config(model: nn.Module, where: Path) -> None:
