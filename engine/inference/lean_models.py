@@ -8,25 +8,20 @@ plain BERT forward. These modules have the attribute and state names of transfor
 ``GPT2LMHeadModel`` and ``BertForSequenceClassification``, so the saved state fills them as it
 is, and each int8 weight is packed as soon as it is read.
 
-The saved file is memory-mapped rather than read. Each int8 weight is copied into fbgemm's
-packed layout, and the file pages it came from are dropped right after, so loading holds one
-layer twice at most, never the whole model. The float tensors stay in the map: layer norms and
-biases are small, and of the embedding tables (GPT-2's 51,200 x 768 fp32 token embedding is
-157 MB) only the rows looked up are ever read from disk. They are clean file pages, which the
-kernel can also drop again under memory pressure.
-
-Only the plain layouts are built here (:func:`supports`); anything else, and GPUs, training and
-checkpoints without a prepared form, use transformers as before. The tests hold the outputs to
-the transformers-based prepared path: the same classifier labels and the same greedy tokens.
+Each int8 weight is packed as soon as its saved copy is taken from the state, which is then
+dropped, so loading holds one layer twice at most. The token embeddings (GPT-2's 51,200 x 768
+fp32 table is 157 MB, the largest float tensor, and only ever looked up) are not loaded at all:
+:class:`FileLookup` reads the rows a step needs from their own file. Memory-mapping them instead
+was measured to cost up to ~1 MB resident per row touched (the page cache of a freshly written
+file on ext4 holds it in large folios, mapped whole), so it would not have stayed small.
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
-import mmap
-import sys
+import os
 import warnings
+import weakref
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -79,67 +74,58 @@ class GELUTanh(nn.Module):
         return F.gelu(x, approximate="tanh")
 
 
-class Lookup(nn.Module):
-    """An embedding table read in float32 whatever it is stored in: the prepared form keeps
-    GPT-2's 51,200-row table in fp16 (half the memory); only the looked-up rows are widened."""
+class FileLookup(nn.Module):
+    """An embedding table that stays on disk: each lookup reads its rows with ``os.preadv``.
 
-    def __init__(self, weight: torch.Tensor) -> None:
+    A decoding step reads one 3 KB row per sequence and a prompt a few dozen, microseconds
+    against a step's milliseconds; what was read sits in the page cache, shared and reclaimable,
+    not in this process.
+    """
+
+    def __init__(self, path: Path, shape: list[int], dtype: str) -> None:
         super().__init__()
-        self.weight = nn.Parameter(weight, requires_grad=False)
+        if dtype != "float32":
+            raise ValueError(f"unsupported table dtype {dtype}")
+        self.path = path
+        self.rows, self.width = int(shape[0]), int(shape[1])
+        self.row_bytes = self.width * 4
+        if path.stat().st_size != self.rows * self.row_bytes:
+            raise ValueError(f"{path} does not hold a {self.rows} x {self.width} float32 table")
+        self.fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self.fd)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        return F.embedding(ids, self.weight).float()
-
-
-_MADV_DONTNEED = 4
-
-
-def _madvise() -> Any | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        return ctypes.CDLL(None, use_errno=True).madvise
-    except (OSError, AttributeError):
-        return None
-
-
-def release_pages(tensor: torch.Tensor) -> None:
-    """Drop the resident pages of a tensor in a private file map once it has been copied.
-
-    Only for tensors of a map (``torch.load(mmap=True)``): their clean pages are re-read from
-    the file if touched again, so nothing is lost; on anonymous memory this would zero them.
-    """
-    madvise = _madvise()
-    if madvise is None:
-        return
-    start = tensor.data_ptr()
-    end = start + tensor.numel() * tensor.element_size()
-    page = mmap.PAGESIZE
-    lo, hi = -(-start // page) * page, end // page * page  # whole pages inside the tensor only
-    if hi > lo:
-        madvise(ctypes.c_void_p(lo), ctypes.c_size_t(hi - lo), _MADV_DONTNEED)
+        flat = ids.reshape(-1).tolist()
+        out = torch.empty(len(flat), self.width, dtype=torch.float32)
+        rows = out.numpy()  # a view: preadv fills the tensor in place
+        for i, token in enumerate(flat):
+            if not 0 <= token < self.rows:
+                raise IndexError(f"token id {token} is outside the embedding's {self.rows} rows")
+            if os.preadv(self.fd, [rows[i]], token * self.row_bytes) != self.row_bytes:
+                raise OSError(f"short read from {self.path}")
+        return out.view(*ids.shape, self.width)
 
 
 class _State:
     """The saved state, consumed key by key so that each tensor is referenced once."""
 
-    def __init__(self, state: dict[str, Any], quantized: dict[str, list[Any]], mapped: bool) -> None:
+    def __init__(self, state: dict[str, Any], quantized: dict[str, list[Any]]) -> None:
         self.state = state
         self.quantized = quantized
-        self.mapped = mapped
 
-    def param(self, key: str) -> nn.Parameter:
-        return nn.Parameter(self.state.pop(key), requires_grad=False)
+    def tensor(self, key: str) -> torch.Tensor:
+        value: torch.Tensor = self.state.pop(key)
+        return value
 
     def norm(self, prefix: str, eps: float) -> nn.LayerNorm:
-        weight = self.state.pop(prefix + ".weight")
+        weight = self.tensor(prefix + ".weight")
         ln = nn.LayerNorm(weight.shape[0], eps=eps, device="meta")
         ln.weight = nn.Parameter(weight, requires_grad=False)
-        ln.bias = nn.Parameter(self.state.pop(prefix + ".bias"), requires_grad=False)
+        ln.bias = nn.Parameter(self.tensor(prefix + ".bias"), requires_grad=False)
         return ln
 
     def embedding(self, key: str) -> nn.Embedding:
-        return nn.Embedding.from_pretrained(self.state.pop(key), freeze=True)
+        return nn.Embedding.from_pretrained(self.tensor(key), freeze=True)
 
     def linear(self, prefix: str) -> nn.Module:
         """A dynamic int8 Linear packed from the saved weight, which is then dropped."""
@@ -152,9 +138,7 @@ class _State:
         if self.state.pop(prefix + "._packed_params.dtype") != torch.qint8:
             raise ValueError(f"{prefix} is not int8")
         weight, bias_tensor = self.state.pop(prefix + "._packed_params._packed_params")
-        layer.set_weight_bias(weight, bias_tensor)  # fbgemm copies it into its packed layout
-        if self.mapped:
-            release_pages(weight)
+        layer.set_weight_bias(weight, bias_tensor)  # fbgemm copies the weight into its packed layout
         layer.scale = float(self.state.pop(prefix + ".scale"))
         layer.zero_point = int(self.state.pop(prefix + ".zero_point"))
         return layer
@@ -190,10 +174,10 @@ class _GPT2Block(nn.Module):
 
 
 class _GPT2Body(nn.Module):
-    def __init__(self, s: _State, config: LeanConfig) -> None:
+    def __init__(self, s: _State, config: LeanConfig, wte: nn.Module) -> None:
         super().__init__()
         eps = float(config.layer_norm_epsilon)
-        self.wte = Lookup(s.state.pop("transformer.wte.weight"))
+        self.wte = wte
         self.wpe = s.embedding("transformer.wpe.weight")
         self.h = nn.ModuleList(_GPT2Block(s, f"transformer.h.{i}", eps) for i in range(int(config.n_layer)))
         self.ln_f = s.norm("transformer.ln_f", eps)
@@ -202,10 +186,10 @@ class _GPT2Body(nn.Module):
 class LeanGPT2LMHead(nn.Module):
     """GPT-2 with int8 layers for :class:`~engine.inference.gpt2_decoder.GPT2Decoder` (which runs it)."""
 
-    def __init__(self, s: _State, config: LeanConfig) -> None:
+    def __init__(self, s: _State, config: LeanConfig, wte: nn.Module) -> None:
         super().__init__()
         self.config = config
-        self.transformer = _GPT2Body(s, config)
+        self.transformer = _GPT2Body(s, config, wte)
         self.lm_head = s.linear("lm_head")
 
 
@@ -240,12 +224,12 @@ class _BertLayer(nn.Module):
 class LeanBertClassifier(nn.Module):
     """``BertForSequenceClassification``'s inference forward (embeddings, encoder, pooler, head)."""
 
-    def __init__(self, s: _State, config: LeanConfig) -> None:
+    def __init__(self, s: _State, config: LeanConfig, word_embeddings: nn.Module) -> None:
         super().__init__()
         self.config = config
         eps = float(getattr(config, "layer_norm_eps", 1e-12))
         heads = int(config.num_attention_heads)
-        self.word_embeddings = s.embedding("bert.embeddings.word_embeddings.weight")
+        self.word_embeddings = word_embeddings
         self.position_embeddings = s.embedding("bert.embeddings.position_embeddings.weight")
         self.token_type_embeddings = s.embedding("bert.embeddings.token_type_embeddings.weight")
         self.embedding_norm = s.norm("bert.embeddings.LayerNorm", eps)
@@ -278,18 +262,29 @@ class LeanBertClassifier(nn.Module):
         return SimpleNamespace(logits=self.classifier(pooled))
 
 
-def build(kind: Kind, config: LeanConfig, payload: dict[str, Any], *, mapped: bool = False) -> nn.Module:
-    """The lean model of ``kind`` from a prepared payload (consumed: its tensors move into the
-    model). ``mapped``: the payload was loaded with ``mmap=True`` (its int8 pages are dropped
-    once packed)."""
-    s = _State(payload.pop("state"), dict(payload.pop("quantized")), mapped)
+def build(kind: Kind, config: LeanConfig, payload: dict[str, Any], where: Path) -> nn.Module:
+    """The lean model of ``kind`` from a prepared payload of the checkpoint at ``where`` (consumed:
+    its tensors move into the model)."""
+    s = _State(payload.pop("state"), dict(payload.pop("quantized")))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # torch.ao quantization, see quantize.py
         warnings.simplefilter("ignore", FutureWarning)
         warnings.filterwarnings("ignore", message=r".*quantized tensor creation functions.*")
-        model: nn.Module = LeanGPT2LMHead(s, config) if kind == "causal-lm" else LeanBertClassifier(s, config)
+        model: nn.Module
+        if kind == "causal-lm":
+            model = LeanGPT2LMHead(s, config, _lookup(s, payload, where, "transformer.wte.weight"))
+        else:
+            words = _lookup(s, payload, where, "bert.embeddings.word_embeddings.weight")
+            model = LeanBertClassifier(s, config, words)
     s.done()
     return model.eval()
+
+
+def _lookup(s: _State, payload: dict[str, Any], where: Path, key: str) -> nn.Module:
+    table = (payload.get("tables") or {}).get(key)
+    if table is None:  # not saved apart: held in memory like the other tables
+        return s.embedding(key)
+    return FileLookup(where / table["file"], table["shape"], table["dtype"])
 
 
 def is_lean(model: Any) -> bool:

@@ -203,3 +203,20 @@ print(sorted(loaded), type(reply[0]).__name__)
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[] str"
+
+
+def test_the_token_embedding_is_read_from_its_file_and_must_be_there(chat_dir: Path) -> None:
+    from engine.inference.lean_models import FileLookup
+
+    lean = ReplyGenerator.load(chat_dir, CPU, precision="int8")
+    wte = lean.model.transformer.wte  # type: ignore[union-attr]
+    assert isinstance(wte, FileLookup)
+    reference = prepared.load_prepared(chat_dir, "causal-lm").transformer.wte.weight
+    ids = torch.tensor([[0, 5, 5, len(reference) - 1]])
+    assert torch.equal(wte(ids), reference[ids])
+    with pytest.raises(IndexError):
+        wte(torch.tensor([[len(reference)]]))
+    table = chat_dir / prepared.TABLES["causal-lm"][1]
+    table.write_bytes(table.read_bytes()[:-4])
+    assert prepared.stale_reason(chat_dir, "causal-lm") == f"{table.name} is missing or was changed"
+    assert not is_lean(ReplyGenerator.load(chat_dir, CPU, precision="int8").model)  # quantized instead
