@@ -6,7 +6,7 @@ nothing needs it: the reply model only runs in the lean decoding loop
 (:mod:`engine.inference.gpt2_decoder`), which calls the layers by name, and the classifier is a
 plain BERT forward. These modules have the attribute and state names of transformers'
 ``GPT2LMHeadModel`` and ``BertForSequenceClassification``, so the saved state fills them as it
-is, and each int8 weight is packed as soon as it is read.
+is.
 
 Each int8 weight is packed as soon as its saved copy is taken from the state, which is then
 dropped, so loading holds one layer twice at most. The token embeddings (GPT-2's 51,200 x 768
@@ -114,7 +114,7 @@ class _State:
         self.quantized = quantized
 
     def tensor(self, key: str) -> torch.Tensor:
-        value: torch.Tensor = self.state.pop(key)
+        value: torch.Tensor = self.state.pop(key)  # assigned as it is: no second copy
         return value
 
     def norm(self, prefix: str, eps: float) -> nn.LayerNorm:
