@@ -45,6 +45,7 @@ def main() -> None:
             decoding=DecodingConfig(max_new_tokens=spec["new_tokens"], min_new_tokens=spec["new_tokens"]),
             emotion_precision=spec["emotion_precision"],
             reply_precision=spec["reply_precision"],
+            emotion_runtime=spec.get("emotion_runtime", "auto"),
         )
     )
     if spec["threads"]:
@@ -71,6 +72,9 @@ def main() -> None:
         "rss_mb": status_mb("VmRSS"),
         "gpu_peak_mb": torch.cuda.max_memory_allocated() / 2**20 if cuda and torch else None,
         "describe": {k: v for k, v in models.describe().items() if k != "emotion_labels"},
+        # What the start path pulled in (the prepared int8 path needs neither transformers nor ORT
+        # when the classifier runs on torch).
+        "imported": [m for m in ("transformers", "onnxruntime") if m in sys.modules],
     }
     print(json.dumps(result))
 

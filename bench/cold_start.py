@@ -33,6 +33,7 @@ def cold_start(
         "new_tokens": options.new_tokens,
         "emotion_precision": options.emotion_precision,
         "reply_precision": options.reply_precision,
+        "emotion_runtime": options.emotion_runtime,
     }
     root = str(Path(__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
@@ -96,6 +97,9 @@ def cold_start_rows(
     return rows, loaded
 
 
+_NEITHER = "neither transformers nor ONNX Runtime"
+
+
 def _start_row(path: str, device: str, weights: str, cold: dict[str, Any]) -> Row:
     precision = "/".join(
         sorted({str(v) for k, v in cold["describe"].items() if k.endswith("precision") and v})
@@ -114,6 +118,7 @@ def _start_row(path: str, device: str, weights: str, cold: dict[str, Any]) -> Ro
             f"1st/2nd message {cold['first_message_ms']:.0f}/{cold['second_message_ms']:.0f} ms; "
             f"peak RSS {cold['peak_rss_mb']:.0f} MB, after load {cold['rss_mb']:.0f} MB"
             + (f", GPU peak {cold['gpu_peak_mb']:.0f} MB" if cold.get("gpu_peak_mb") else "")
+            + f"; imported {' and '.join(cold.get('imported') or []) or _NEITHER}"
         ),
         extra=cold,
     )

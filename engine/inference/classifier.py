@@ -6,16 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
-from transformers import AutoModelForSequenceClassification, PreTrainedModel, PreTrainedTokenizerBase
 
 from engine.errors import ModelLoadError
 from engine.inference.calibration import Calibration, predictions
 from engine.inference.loading import check_location, load_tokenizer, model_dtype
-from engine.inference.prepared import load_prepared
+from engine.inference.prepared import load_prepared_with_tokenizer
 from engine.inference.quantize import apply_precision, load_dtype, precision_of, resolve_precision
 from engine.types import EmotionPrediction
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 MAX_LENGTH = 64
 
@@ -25,8 +28,8 @@ class TextClassifier:
 
     def __init__(
         self,
-        model: PreTrainedModel,
-        tokenizer: PreTrainedTokenizerBase,
+        model: PreTrainedModel | torch.nn.Module,
+        tokenizer: PreTrainedTokenizerBase | Any,
         device: torch.device,
         max_length: int = MAX_LENGTH,
     ) -> None:
@@ -35,7 +38,8 @@ class TextClassifier:
         self.device = device
         self.max_length = max_length
         self.precision = precision_of(self.model)
-        id2label: dict[int, str] = {int(k): str(v) for k, v in (model.config.id2label or {}).items()}
+        config: Any = model.config
+        id2label: dict[int, str] = {int(k): str(v) for k, v in (config.id2label or {}).items()}
         self.labels = [id2label[i] for i in range(len(id2label))]
         self.calibration = Calibration()
 
@@ -54,11 +58,18 @@ class TextClassifier:
         resolved = resolve_precision(precision, device) if precision else None
         try:
             check_location(location)
-            tokenizer = load_tokenizer(location)
-            # int8 on the CPU: the form `maeum models prepare` saved beside the checkpoint, if current.
-            model = load_prepared(location, "classifier") if resolved == "int8" else None
+            model: Any = None
+            tokenizer: Any = None
+            if resolved == "int8":
+                # int8 on the CPU: the form `maeum models prepare` saved beside the checkpoint, if
+                # current (torch-only, with a tokenizer that needs no transformers, where it can be).
+                model, tokenizer = load_prepared_with_tokenizer(location, "classifier")
             convert = model is None and resolved is not None
+            if tokenizer is None:
+                tokenizer = load_tokenizer(location)
             if model is None:
+                from transformers import AutoModelForSequenceClassification
+
                 dtype = load_dtype(resolved) if resolved else model_dtype(device)
                 model = AutoModelForSequenceClassification.from_pretrained(location, dtype=dtype)
         except Exception as exc:

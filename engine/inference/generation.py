@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
-from transformers import AutoModelForCausalLM, PreTrainedModel, PreTrainedTokenizerBase
 
 from engine.errors import ModelLoadError
 from engine.inference import gpt2_decoder
 from engine.inference.loading import check_location, load_tokenizer, model_dtype
-from engine.inference.prepared import load_prepared
+from engine.inference.prepared import load_prepared, load_prepared_with_tokenizer
 from engine.inference.quantize import apply_precision, load_dtype, precision_of, resolve_precision
 from engine.inference.requests import (
     CHAT_TOKENS,
@@ -29,12 +29,15 @@ from engine.inference.requests import (
     format_turn,
 )
 
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
 
 class ReplyGenerator:
     def __init__(
         self,
-        model: PreTrainedModel,
-        tokenizer: PreTrainedTokenizerBase,
+        model: PreTrainedModel | torch.nn.Module,
+        tokenizer: PreTrainedTokenizerBase | Any,
         device: torch.device,
         decoding: DecodingConfig | None = None,
         *,
@@ -54,9 +57,10 @@ class ReplyGenerator:
         if missing:
             raise ValueError(f"tokenizer lacks the chat tokens {missing}; train with `maeum train chat`")
         self.eos_id = int(vocab[EOS])
-        self.max_positions = int(getattr(model.config, "n_positions", 1024))
+        config: Any = model.config
+        self.max_positions = int(getattr(config, "n_positions", 1024))
         # A checkpoint trained on multi-turn data says how many earlier turns it understands.
-        self.context_turns = int(getattr(model.config, "maeum_context_turns", 0) or 0)
+        self.context_turns = int(getattr(config, "maeum_context_turns", 0) or 0)
         self.decoder = gpt2_decoder.GPT2Decoder(self.model) if lean and gpt2_decoder.supports(model) else None
 
     @classmethod
@@ -74,10 +78,20 @@ class ReplyGenerator:
         resolved = resolve_precision(precision, device) if precision else None
         try:
             check_location(location)
-            tokenizer = load_tokenizer(location)
-            # int8 on the CPU: the form `maeum models prepare` saved beside the checkpoint, if current.
-            model = load_prepared(location, "causal-lm") if resolved == "int8" else None
+            model: Any = None
+            tokenizer: Any = None
+            if resolved == "int8":
+                # int8 on the CPU: the form `maeum models prepare` saved beside the checkpoint, if
+                # current. The torch-only model runs in the lean loop only, so not with lean=False.
+                if lean:
+                    model, tokenizer = load_prepared_with_tokenizer(location, "causal-lm")
+                else:
+                    model = load_prepared(location, "causal-lm")
+            if tokenizer is None:
+                tokenizer = load_tokenizer(location)
             if model is None:
+                from transformers import AutoModelForCausalLM
+
                 dtype = load_dtype(resolved) if resolved else model_dtype(device)
                 model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype)
                 if resolved:
@@ -139,7 +153,8 @@ class ReplyGenerator:
         sampling = (
             {"temperature": cfg.temperature, "top_k": cfg.top_k, "top_p": cfg.top_p} if cfg.do_sample else {}
         )
-        output = self.model.generate(
+        model: Any = self.model  # a transformers PreTrainedModel here (lean models have no generate)
+        output = model.generate(
             input_ids=input_ids,
             attention_mask=attention,
             max_new_tokens=cfg.max_new_tokens,

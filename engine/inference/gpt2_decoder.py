@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.inference import gpt2_int8_kernel
+from engine.inference.lean_models import GELUTanh
 from engine.inference.sampling import SamplingRules, TokenChooser
 
 
@@ -53,7 +54,7 @@ def direct_op(module: nn.Module) -> Op:
     if packed is not None:
         kernel: Any = torch.ops.quantized.linear_dynamic
         return partial(kernel, W_prepack=packed, reduce_range=True)
-    if type(module).__name__ == "NewGELUActivation":
+    if _is_tanh_gelu(module):
         # The same tanh approximation of GELU, as one kernel instead of seven.
         return partial(F.gelu, approximate="tanh")
     if type(module) is nn.LayerNorm:
@@ -65,6 +66,11 @@ def direct_op(module: nn.Module) -> Op:
             eps=module.eps,
         )
     return module
+
+
+def _is_tanh_gelu(module: nn.Module) -> bool:
+    """transformers' NewGELUActivation, or the lean model's own (engine.inference.lean_models)."""
+    return isinstance(module, GELUTanh) or type(module).__name__ == "NewGELUActivation"
 
 
 def _packed_int8(module: nn.Module) -> Any | None:
@@ -83,7 +89,7 @@ def _int8_params(lm: Any, eps: float) -> tuple[list[list[Any]], list[Any]] | Non
     norms = [lm.transformer.ln_f] + [n for b in lm.transformer.h for n in (b.ln_1, b.ln_2)]
     if any(type(n) is not nn.LayerNorm or n.weight is None or n.eps != eps for n in norms):
         return None
-    if any(type(b.mlp.act).__name__ != "NewGELUActivation" for b in lm.transformer.h):
+    if any(not _is_tanh_gelu(b.mlp.act) for b in lm.transformer.h):
         return None
     linears = {
         name: [
@@ -160,7 +166,8 @@ class GPT2Decoder:
         return self._kernel is not None
 
     def _dtype(self) -> torch.dtype:
-        dtype: torch.dtype = self.transformer.wte.weight.dtype
+        # The layers' float dtype; the token embedding may be stored narrower (the lean int8 model).
+        dtype: torch.dtype = self.transformer.ln_f.weight.dtype
         return dtype
 
     def _forward(

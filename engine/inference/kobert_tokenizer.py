@@ -10,27 +10,17 @@ preprocessing, looked up in KoBERT's 8,002-entry vocabulary, framed BERT-style a
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import unicodedata
 from pathlib import Path
 from typing import Any
 
 import sentencepiece as spm
 from transformers import PreTrainedTokenizer
 
-SPIECE_UNDERLINE = "▁"
+from engine.inference.lean_tokenizers import SPIECE_UNDERLINE, kobert_pieces, preprocess_kobert, read_vocab
+
 VOCAB_FILES_NAMES = {"vocab_file": "spiece.model", "vocab_txt": "vocab.txt"}
-
-
-def read_vocab(path: str | os.PathLike[str]) -> list[str]:
-    """Read a KoBERT vocabulary: the hub's ``vocab.txt`` or GluonNLP's ``kobertvocab_*.json``."""
-    text = Path(path).read_text(encoding="utf-8")
-    if str(path).endswith(".json"):
-        tokens = json.loads(text)["idx_to_token"]
-        return [str(t) for t in tokens]
-    return [line.rstrip("\n") for line in text.splitlines()]
 
 
 class KoBERTTokenizer(PreTrainedTokenizer):
@@ -89,31 +79,10 @@ class KoBERTTokenizer(PreTrainedTokenizer):
         return vocab
 
     def preprocess_text(self, inputs: str) -> str:
-        # Same normalisation as the official tokenizer (XLNet's): NFKD Hangul is recomposed by
-        # the SentencePiece model's own NFKC normaliser, so ids match.
-        outputs = " ".join(inputs.strip().split()) if self.remove_space else inputs
-        outputs = outputs.replace("``", '"').replace("''", '"')
-        if not self.keep_accents:
-            outputs = unicodedata.normalize("NFKD", outputs)
-            outputs = "".join(c for c in outputs if not unicodedata.combining(c))
-        if self.do_lower_case:
-            outputs = outputs.lower()
-        return outputs
+        return preprocess_kobert(inputs, self.remove_space, self.keep_accents, self.do_lower_case)
 
     def _tokenize(self, text: str, **kwargs: Any) -> list[str]:
-        pieces: list[str] = self.sp_model.EncodeAsPieces(self.preprocess_text(text))
-        out: list[str] = []
-        for piece in pieces:
-            # XLNet's rule (kept for parity): "2,000," is split so the trailing comma stands alone.
-            if len(piece) > 1 and piece[-1] == "," and piece[-2].isdigit():
-                sub = self.sp_model.EncodeAsPieces(piece[:-1].replace(SPIECE_UNDERLINE, ""))
-                if piece[0] != SPIECE_UNDERLINE and sub and sub[0][0] == SPIECE_UNDERLINE:
-                    sub = [sub[0][1:], *sub[1:]] if len(sub[0]) > 1 else sub[1:]
-                out.extend(sub)
-                out.append(piece[-1])
-            else:
-                out.append(piece)
-        return out
+        return kobert_pieces(self.sp_model, self.preprocess_text(text))
 
     def _convert_token_to_id(self, token: str) -> int:
         return self.token2idx.get(token, self.token2idx[str(self.unk_token)])

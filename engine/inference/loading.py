@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
-from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
-from engine.inference.kobert_tokenizer import KoBERTTokenizer
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,10 @@ def _tokenizer_class_name(location: str) -> str | None:
 
 def load_tokenizer(location: str) -> PreTrainedTokenizerBase:
     """KoBERT checkpoints get the project's KoBERT tokenizer (AutoTokenizer's ids would not match)."""
+    from transformers import AutoTokenizer
+
+    from engine.inference.kobert_tokenizer import KoBERTTokenizer
+
     local = Path(location)
     kobert_files = (local / "spiece.model").is_file() and (local / "vocab.txt").is_file()
     if (

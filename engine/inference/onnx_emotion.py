@@ -72,13 +72,18 @@ def choose_runtime(setting: str, device_type: str, precision: str, location: str
     """``torch`` or ``onnx`` for the emotion classifier.
 
     ``auto``: ONNX Runtime on a CPU at int8 when it is installed and the checkpoint is a local
-    directory (its export needs somewhere to live); torch otherwise. ``onnx``: the same
-    conditions, but an unmet one is an error that says which.
+    directory (its export needs somewhere to live); torch otherwise, and torch also when the
+    checkpoint has a current prepared int8 form (``maeum models prepare``): that form starts
+    without transformers or ONNX Runtime in ~90 MB less memory (docs/performance.md), for a few
+    ms more per message. ``onnx``: the same conditions, but an unmet one is an error that says
+    which.
     """
     if setting not in RUNTIMES:
         raise ValueError(f"unknown emotion runtime {setting!r}; use one of {', '.join(RUNTIMES)}")
     if setting == "torch" or (Path(location).expanduser().is_dir() and not _complete(Path(location))):
         # A broken checkpoint: torch's loader reports it in one sentence (ModelLoadError).
+        return "torch"
+    if setting == "auto" and device_type == "cpu" and precision == "int8" and _prepared(Path(location)):
         return "torch"
     reasons = []
     if device_type != "cpu":
@@ -96,6 +101,18 @@ def choose_runtime(setting: str, device_type: str, precision: str, location: str
     if setting == "onnx":
         raise OnnxUnavailableError("emotion runtime onnx: " + "; ".join(reasons))
     return "torch"
+
+
+def _prepared(checkpoint: Path) -> bool:
+    """A current prepared int8 form of the checkpoint, which the torch classifier would load."""
+    from engine.inference import prepared  # imports torch: only once torch models are configured
+
+    where = checkpoint.expanduser()
+    return (
+        prepared.ENABLED
+        and prepared.has_prepared(where)
+        and prepared.stale_reason(where, "classifier") is None
+    )
 
 
 def _complete(checkpoint: Path) -> bool:
@@ -322,15 +339,16 @@ class OnnxTextClassifier:
     def load(
         cls, location: str | Path, threads: int | None = None, *, export: bool = True
     ) -> OnnxTextClassifier:
+        from engine.inference.lean_tokenizers import lean_tokenizer
         from engine.inference.loading import load_tokenizer
 
         checkpoint = Path(location).expanduser()
         model_file = cached_export(checkpoint, export=export)
+        # The same ids without importing transformers (seconds at start-up) where the tokenizer allows.
+        tokenizer = lean_tokenizer(checkpoint) or load_tokenizer(str(checkpoint))
         config = json.loads((checkpoint / "config.json").read_text(encoding="utf-8"))
         id2label = {int(k): str(v) for k, v in (config.get("id2label") or {}).items()}
-        classifier = cls(
-            model_file, load_tokenizer(str(checkpoint)), [id2label[i] for i in range(len(id2label))], threads
-        )
+        classifier = cls(model_file, tokenizer, [id2label[i] for i in range(len(id2label))], threads)
         classifier.calibration = Calibration.read(checkpoint)
         return classifier
 

@@ -7,6 +7,11 @@ with int8 then builds the model's skeleton without weights (the meta device), pu
 layers where the saved form has them and fills everything from the saved file: no fp32 weights
 are read, converted or held, which is most of start-up's time and peak memory.
 
+The token embedding (GPT-2's 157 MB table; BERT's word embeddings) is saved beside it as raw
+float32 rows. When the layout is a plain GPT-2 or BERT and the tokenizer needs no transformers
+code, the model is built from the saved form by :mod:`engine.inference.lean_models` without
+importing transformers at all, and reads the embedding rows it needs from that file.
+
 The saved form is used only while it matches its checkpoint: the size and modification time of
 every weights file, a hash of ``config.json``, the torch version and the quantized engine. A
 stale one is ignored (one log line) and the checkpoint is quantized at start-up as before.
@@ -23,6 +28,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -30,7 +36,15 @@ log = logging.getLogger(__name__)
 
 PREPARED_FILE = "maeum-int8.pt"
 MANIFEST_FILE = "maeum-int8.json"
-FORMAT = 1
+# 2: the token embeddings are saved apart, as raw float32 rows (format 1 kept them in the state).
+FORMAT = 2
+# The token embeddings: only looked up (GPT-2's LM head is its own int8 copy), and the largest
+# float tensors (157 MB for KoGPT2's, 25 MB for KoBERT's). The lean models read their rows from
+# these files instead of holding them in memory.
+TABLES = {
+    "causal-lm": ("transformer.wte.weight", "maeum-int8-wte.bin"),
+    "classifier": ("bert.embeddings.word_embeddings.weight", "maeum-int8-word-embeddings.bin"),
+}
 Kind = Literal["classifier", "causal-lm"]
 # False: always quantize at start-up (the bench's cold start compares both ways in one run).
 ENABLED = True
@@ -83,14 +97,22 @@ def prepare(location: str | Path, kind: Kind) -> Path:
         for name, m in model.named_modules()
         if _is_dynamic_linear(m)
     }
-    persistent = set(model.state_dict())
+    state = model.state_dict()
+    persistent = set(state)
+    tables: dict[str, dict[str, Any]] = {}
+    key, file = TABLES[kind]
+    if key in state:
+        table = state.pop(key).detach().float().contiguous()
+        _write_atomic(where / file, table.numpy().tobytes())
+        tables[key] = {"file": file, "shape": list(table.shape), "dtype": "float32"}
     payload = {
         "format": FORMAT,
         "kind": kind,
-        "state": model.state_dict(),
+        "state": state,
         # Buffers left out of state_dict (BERT's position ids): the meta skeleton has no values.
         "buffers": {n: b for n, b in model.named_buffers() if n not in persistent},
         "quantized": quantized,
+        "tables": tables,
     }
     out = where / PREPARED_FILE
     tmp = out.with_suffix(".tmp")
@@ -99,10 +121,17 @@ def prepare(location: str | Path, kind: Kind) -> Path:
     if fingerprint(where) != before:  # the checkpoint was rewritten meanwhile: do not vouch for it
         out.unlink(missing_ok=True)
         raise RuntimeError(f"{where} changed while it was being prepared; run the command again")
+    sizes = {t["file"]: (where / t["file"]).stat().st_size for t in tables.values()}
     (where / MANIFEST_FILE).write_text(
-        json.dumps({**before, "kind": kind}, indent=2) + "\n", encoding="utf-8"
+        json.dumps({**before, "kind": kind, "tables": sizes}, indent=2) + "\n", encoding="utf-8"
     )
     return out
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def stale_reason(location: Path, kind: Kind) -> str | None:
@@ -119,6 +148,10 @@ def stale_reason(location: Path, kind: Kind) -> str | None:
     for key in ("format", "torch", "quantized_engine", "config_sha256", "weights"):
         if manifest.get(key) != now[key]:
             return "the weights changed since it was prepared" if key == "weights" else f"{key} differs"
+    for name, size in (manifest.get("tables") or {}).items():
+        table = location / name
+        if not table.is_file() or table.stat().st_size != size:
+            return f"{name} is missing or was changed"
     return None
 
 
@@ -126,9 +159,10 @@ def has_prepared(location: str | Path) -> bool:
     return (Path(location).expanduser() / MANIFEST_FILE).is_file()
 
 
-def load_prepared(location: str | Path, kind: Kind) -> Any:
-    """The saved int8 model (a transformers ``PreTrainedModel``) of the checkpoint at ``location``,
-    or None when there is none or it is stale."""
+def load_prepared(location: str | Path, kind: Kind, *, lean: bool = False) -> Any:
+    """The saved int8 model of the checkpoint at ``location``, or None when there is none or it is
+    stale. ``lean``: a torch-only model (:mod:`engine.inference.lean_models`) where the layout
+    allows, so that transformers is not imported; otherwise a transformers ``PreTrainedModel``."""
     where = Path(location).expanduser()
     if not ENABLED or not (where / MANIFEST_FILE).is_file():
         return None
@@ -142,14 +176,49 @@ def load_prepared(location: str | Path, kind: Kind) -> Any:
         )
         return None
     started = time.perf_counter()
+    from engine.inference import lean_models
+
+    config = lean_models.LeanConfig.read(where) if lean else None
+    use_lean = config is not None and lean_models.supports(config, kind)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*TypedStorage is deprecated.*")  # qint8 storages
+        warnings.filterwarnings("ignore", message=r".*quantized tensor creation functions.*")
+        payload = torch.load(where / PREPARED_FILE, map_location="cpu", weights_only=True)
+    if use_lean and config is not None:
+        model = lean_models.build(kind, config, payload, where)
+        form = "lean int8 form"
+    else:
+        model = _transformers_model(where, kind, payload)
+        form = "int8 form"
+    log.info("loaded the prepared %s of %s in %.2fs", form, where, time.perf_counter() - started)
+    return model.eval()
+
+
+def load_prepared_with_tokenizer(location: str | Path, kind: Kind) -> tuple[Any, Any]:
+    """(model, tokenizer) from the prepared form: the lean model with its transformers-free
+    tokenizer where both are possible, else (transformers model, None), else (None, None)."""
+    from engine.inference.lean_models import is_lean
+    from engine.inference.lean_tokenizers import lean_tokenizer
+
+    if not ENABLED or not has_prepared(location):
+        return None, None
+    tokenizer = lean_tokenizer(location)
+    model = load_prepared(location, kind, lean=tokenizer is not None)
+    return model, tokenizer if is_lean(model) else None
+
+
+def _transformers_model(where: Path, kind: Kind, payload: dict[str, Any]) -> Any:
     from transformers import AutoConfig
 
     config = AutoConfig.from_pretrained(str(where))
     with torch.device("meta"):
         model = _auto_class(kind).from_config(config)
+    state = payload["state"]
+    for key, table in payload.get("tables", {}).items():
+        # transformers' model holds the table in memory, as it did before the table had a file.
+        rows = np.fromfile(where / table["file"], dtype=np.dtype(table["dtype"]))
+        state[key] = torch.from_numpy(rows).reshape(table["shape"])
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*TypedStorage is deprecated.*")  # qint8 storages
-        payload = torch.load(where / PREPARED_FILE, map_location="cpu", weights_only=True)
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
         warnings.filterwarnings("ignore", message=r".*quantized tensor creation functions.*")
@@ -162,14 +231,13 @@ def load_prepared(location: str | Path, kind: Kind) -> Any:
             layer = DynamicQuantizedLinear(1, 1, bias_=bias)
             layer.in_features, layer.out_features = n_in, n_out
             setattr(parent, child, layer)
-        model.load_state_dict(payload["state"], strict=True, assign=True)
+        model.load_state_dict(state, strict=True, assign=True)
     for name, value in payload["buffers"].items():
         owner_name, _, buffer = name.rpartition(".")
         owner = model.get_submodule(owner_name) if owner_name else model
         owner.register_buffer(buffer, value, persistent=False)
     _load_generation_config(model, where)
-    log.info("loaded the prepared int8 form of %s in %.2fs", where, time.perf_counter() - started)
-    return model.eval()
+    return model
 
 
 def _load_generation_config(model: nn.Module, where: Path) -> None:

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 import torch
 from torch import nn
-from transformers.pytorch_utils import Conv1D
 
 from engine.settings import Precision
+
+if TYPE_CHECKING:
+    from transformers.pytorch_utils import Conv1D
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,8 @@ def conv1d_to_linear(model: nn.Module) -> int:
     Conv1D computes ``x @ W + b`` with ``W`` of shape (in, out); Linear computes ``x @ W.T + b``,
     so ``Linear.weight = Conv1D.weight.T`` gives the same outputs. Returns how many were replaced.
     """
+    from transformers.pytorch_utils import Conv1D  # here: resolving a precision needs no transformers
+
     replaced = 0
     for parent in list(model.modules()):
         for name, child in list(parent.named_children()):
@@ -82,6 +86,8 @@ def quantize_int8(model: nn.Module) -> nn.Module:
     Embeddings stay fp32 (a lookup, not a matmul); GPT-2's LM head, a Linear tied to the
     embedding, gets its own int8 copy.
     """
+    from transformers.pytorch_utils import Conv1D
+
     model.float()
     with warnings.catch_warnings():
         # torch.ao.quantization is deprecated in favour of torchao, yet it is still the built-in

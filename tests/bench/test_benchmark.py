@@ -68,6 +68,9 @@ def test_concurrency_and_start_rows_carry_their_numbers(report: Report) -> None:
     start = next(r for r in report.rows if r.group == "start")
     assert start.extra["peak_rss_mb"] > 0 and start.extra["to_first_reply_s"] > 0
     assert start.extra["describe"]["reply_precision"] == "int8"
+    # The prepared int8 start builds torch-only models: neither transformers nor ONNX Runtime.
+    prepared = next(r for r in report.rows if r.group == "start" and r.extra.get("prepared"))
+    assert prepared.extra["imported"] == [] and prepared.extra["describe"]["emotion_runtime"] == "torch"
     names = {g.name for g in report.goals}
     assert any("p50" in n for n in names) and any("peak memory" in n for n in names)
 

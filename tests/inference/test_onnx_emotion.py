@@ -156,3 +156,23 @@ def test_the_runtime_setting_reaches_the_model_config(
     assert model_config(Settings(_env_file=None, data_dir=tmp_path)).emotion_runtime == "torch"  # type: ignore[call-arg]
     monkeypatch.delenv("MAEUM_EMOTION_RUNTIME")
     assert model_config(Settings(_env_file=None, data_dir=tmp_path)).emotion_runtime == "auto"  # type: ignore[call-arg]
+
+
+def test_auto_takes_the_prepared_torch_form_and_onnx_still_can_be_asked_for(
+    checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.inference import prepared
+
+    choose = onnx_emotion.choose_runtime
+    assert choose("auto", "cpu", "int8", checkpoint) == "onnx"
+    prepared.prepare(checkpoint, "classifier")
+    assert choose("auto", "cpu", "int8", checkpoint) == "torch"  # starts without ONNX Runtime
+    assert choose("onnx", "cpu", "int8", checkpoint) == "onnx"
+    assert choose("auto", "cpu", "fp32", checkpoint) == "torch"
+    monkeypatch.setattr(prepared, "ENABLED", False)  # the bench's quantizing start: as before
+    assert choose("auto", "cpu", "int8", checkpoint) == "onnx"
+    monkeypatch.setattr(prepared, "ENABLED", True)
+    (checkpoint / "config.json").write_text(
+        (checkpoint / "config.json").read_text(encoding="utf-8") + "\n", encoding="utf-8"
+    )
+    assert choose("auto", "cpu", "int8", checkpoint) == "onnx"  # a stale form is not used
