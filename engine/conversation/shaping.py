@@ -22,6 +22,19 @@ RELIEF = frozenset({"안도", "후련함"})
 _SENTENCE = re.compile(r"(?<=[.?!…])\s+")
 
 
+# A practical question maeum cannot answer: what to wear or add, how much, which one. Not "어케
+# 하냐" / "어떻게 해야 할지 모르겠어요": those are distress, not a request for instructions.
+PRACTICAL = re.compile(
+    r"뭐 ?(?:입|넣|사|챙기)|뭘 (?:더 )?(?:넣|입|사|챙기)|얼마(?:나)? ?(?:해야|내야|줘야|자주|드려야|넣어야)"
+    r"|어떻게 ?(?:써|쓰|고르)|어디서부터|방법 ?(?:없을까|있을까|좀|알려)|뭐가 (?:더 )?나을"
+    r"|(?:할까|갈까|살까|바꿀까)요?[^.?]{0,6}(?:말까|기다릴까)|추천 ?(?:좀|해 ?줘|해 ?주|ㄱ|부탁)"
+)
+HONEST: tuple[str, ...] = (
+    "정확한 답을 드리기는 어렵지만, 고민되는 마음은 충분히 알 것 같아요.",
+    "제가 딱 잘라 말씀드리긴 어렵지만, 같이 생각해 볼 수는 있어요.",
+)
+
+
 def lead_sentences(options: tuple[str, ...]) -> tuple[str, ...]:
     """The first sentences of the replies that open with a statement about the situation (not a
     question, not a bare "그러셨군요.") and go on to a second sentence."""
@@ -67,6 +80,11 @@ def shaped_options(
     talk = self_talk(text)
     if talk is not None:
         return with_self_talk(options, talk)
+    if PRACTICAL.search(text):
+        # "뭐 입고 가야 돼요?", "축의금 얼마 해야 돼?": the situation's replies ignore the question
+        # (or assume it is behind them: "해 보시니 어떤 점이 좋으세요?"); say honestly that maeum
+        # cannot answer it, after the situation's own first sentence.
+        return _compose(lead_sentences(options), HONEST) or options
     named = named_feelings(text)
     # Both kinds named outright ("기쁜데 마음이 복잡해요") is a mixed message whatever the reading.
     first = named[0] if named else None

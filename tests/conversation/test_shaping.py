@@ -141,3 +141,23 @@ def test_a_named_feeling_leads_the_answer_to_a_doubt_when_no_situation_is_sure()
         lead, second = option.split(". ", 1)
         assert "후련" in lead or "홀가분" in lead or "시원" in lead
         assert second in doubt.second
+
+
+def test_a_practical_question_is_answered_honestly_after_the_situations_first_sentence() -> None:
+    from engine.conversation.shaping import HONEST, PRACTICAL
+
+    offers = (
+        "나눔에 마음을 쓰고 계시네요. 해 보시니 어떤 점이 좋으세요?",
+        "봉사는 생각보다 마음을 많이 채워 주죠. 어떤 계기로 시작하셨어요?",
+    )
+    text = "봉사활동 처음 신청했는데 연탄 나르는 거래요. 뭐 입고 가야 돼요?"
+    options = shaped_options(offers, text, ("기쁨",), None)
+    assert options and all(o.endswith(HONEST) for o in options)
+    assert not any("해 보시니" in o for o in options)
+    for worry in (
+        "면접 본 지 2주째인데 연락이 없어요 떨어진 걸까요",
+        "새 회사 잘 적응할 수 있을까",
+        "엄마는 성적 떨어지면 폰 뺏는대. 어케 하냐",
+        "친구가 추천해서 한번 들어와봤어요",
+    ):
+        assert not PRACTICAL.search(worry)  # a worry asked as a question is not a practical one
