@@ -25,7 +25,7 @@ import numpy as np
 from engine.conversation.bank import ReplyBank, check_bank, domain_of
 from engine.inference.calibration import fit_temperature
 from engine.inference.matcher import CONFIG_FILE, HEAD_FILE, KIND, LexicalCentroids
-from engine.inference.tfidf import HashedTfidf, ngram_counts
+from engine.inference.tfidf import HashedTfidf
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LABELS = ("일상", "기쁨", "불안", "슬픔", "분노", "우울")
@@ -101,11 +101,9 @@ LEXICAL_WEIGHTS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 def _features(texts: list[str]) -> HashedTfidf:
     """Char 1-3-gram TF-IDF with its IDF from ``texts`` (as the emotion model's, smaller)."""
-    frequency = np.zeros(LEXICAL_DIM, dtype=np.float64)
-    for text in texts:
-        for feature in ngram_counts(text, LEXICAL_DIM, LEXICAL_MAX_N):
-            frequency[feature] += 1
-    idf = (np.log((1 + len(texts)) / (1 + frequency)) + 1.0).astype(np.float16).astype(np.float32)
+    from training.linear import _matrix, idf_of
+
+    idf = idf_of(_matrix(texts, LEXICAL_DIM, LEXICAL_MAX_N)).astype(np.float16).astype(np.float32)
     return HashedTfidf(LEXICAL_DIM, LEXICAL_MAX_N, idf)
 
 

@@ -62,6 +62,13 @@ def _matrix(texts: Sequence[str], dim: int, max_n: int) -> Any:
     )
 
 
+def idf_of(counts: Any) -> np.ndarray:
+    """Smoothed IDF over the rows of a hashed count matrix (``_matrix``), as scikit-learn's."""
+    document_frequency = np.bincount(counts.indices, minlength=counts.shape[1])
+    idf: np.ndarray = (np.log((1 + counts.shape[0]) / (1 + document_frequency)) + 1.0).astype(np.float32)
+    return idf
+
+
 def _tfidf(counts: Any, idf: np.ndarray) -> Any:
     from sklearn.preprocessing import normalize
 
@@ -144,8 +151,7 @@ def train_linear_emotion(
     texts = [t for t, _ in rows]
     y = np.array([LABELS.index(label) for _, label in rows])
     counts = _matrix(texts, dim, max_n)
-    document_frequency = np.bincount(counts[train].indices, minlength=dim)
-    idf = (np.log((1 + len(train)) / (1 + document_frequency)) + 1.0).astype(np.float32)
+    idf = idf_of(counts[train])
     x = _tfidf(counts, idf)
     fit = LogisticRegression(C=c, max_iter=5000).fit(x[train], y[train])
     features = HashedTfidf(dim, max_n, idf.astype(np.float16).astype(np.float32))

@@ -258,9 +258,14 @@ def named_feelings(text: str) -> list[Feeling]:
     return [f for _, f in sorted(found, key=lambda pair: pair[0])]
 
 
+def pair_phrase(first: Feeling, second: Feeling) -> str:
+    """"기쁜 마음과 걱정되는 마음이": both feelings, as the subject of what follows."""
+    return f"{first.phrase}과 {second.phrase}이"
+
+
 def mixed_reply(first: Feeling, second: Feeling) -> tuple[str, ...]:
     """Two feelings of different kinds ("기쁜데 돈 걱정이 먼저 드네요"): name both, let both be."""
-    pair = f"{first.phrase}과 {second.phrase}이"
+    pair = pair_phrase(first, second)
     return (
         f"{pair} 함께 드시는군요. 두 마음 다 자연스러운 마음이에요.",
         f"{pair} 같이 있으시군요. 어느 쪽이 더 크게 느껴지세요?",
@@ -270,7 +275,8 @@ def mixed_reply(first: Feeling, second: Feeling) -> tuple[str, ...]:
 POSITIVE = frozenset({"기쁨"})
 
 
-def _opposed(a: str, b: str) -> bool:
+def opposed(a: str, b: str) -> bool:
+    """One feeling is joy and the other a hard one (일상 is opposed to neither)."""
     return (a in POSITIVE) != (b in POSITIVE) and "일상" not in (a, b)
 
 
@@ -279,7 +285,7 @@ def feeling_options(text: str, reading: str | None = None) -> tuple[str, ...]:
     kinds (good news and worry), both named; none, nothing. A word whose feeling is opposed to
     a confident ``reading`` of the whole message does not count (tears of joy, a trembling
     hand after a proposal, "고맙기도 한데 짐이 되는 것 같아")."""
-    found = [f for f in named_feelings(text) if reading is None or not _opposed(f.emotion, reading)]
+    found = [f for f in named_feelings(text) if reading is None or not opposed(f.emotion, reading)]
     if not found:
         return ()
     first = found[0]

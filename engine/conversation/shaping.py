@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import re
 
-from engine.conversation.feelings import Feeling, mixed_reply, named_feelings
+from engine.conversation.feelings import POSITIVE, Feeling, mixed_reply, named_feelings, opposed, pair_phrase
 from engine.conversation.self_talk import SelfTalk, self_talk, whole
 
 # A composed reply stays short (the bank's own line is 90; two sentences a little over it read fine).
 MAX_CHARS = 100
-POSITIVE = frozenset({"기쁨"})
 RELIEF = frozenset({"안도", "후련함"})
 _SENTENCE = re.compile(r"(?<=[.?!…])\s+")
 
@@ -67,7 +66,7 @@ def with_self_talk(options: tuple[str, ...], talk: SelfTalk) -> tuple[str, ...]:
 
 
 def _mixed_sentence(first: Feeling, second: Feeling) -> tuple[str, ...]:
-    pair = f"{first.phrase}과 {second.phrase}이"
+    pair = pair_phrase(first, second)
     return (f"{pair} 함께 드시는군요.", f"{pair} 같이 있으시군요.")
 
 
@@ -88,24 +87,20 @@ def shaped_options(
     named = named_feelings(text)
     # Both kinds named outright ("기쁜데 마음이 복잡해요") is a mixed message whatever the reading.
     first = named[0] if named else None
-    other = next((f for f in named[1:] if first and _opposed(f.emotion, first.emotion)), None)
+    other = next((f for f in named[1:] if first and opposed(f.emotion, first.emotion)), None)
     if first is not None and other is not None:
         composed = _compose(lead_sentences(options), _mixed_sentence(first, other))
         return composed or mixed_reply(first, other)
     # Relief said outright outweighs the reading (the emotion model reads "안도가 돼요" after a
     # diagnosis as sadness); other feeling words against a confident reading do not count (tears
     # of joy, a trembling hand after a proposal).
-    found = [f for f in named if reading is None or not _opposed(f.emotion, reading) or f.name in RELIEF]
+    found = [f for f in named if reading is None or not opposed(f.emotion, reading) or f.name in RELIEF]
     if not found:
         return options
     first = found[0]
     # One kind of feeling: relief or joy where the replies are written only for hard feelings
-    # (or the reverse) would answer the opposite of what was said; the person's own word wins.
+    # would answer the opposite of what was said; the person's own word wins.
     positive = first.emotion in POSITIVE
     if positive and not (set(emotions) & POSITIVE):
         return first.replies
     return options
-
-
-def _opposed(a: str, b: str) -> bool:
-    return (a in POSITIVE) != (b in POSITIVE) and "일상" not in (a, b)
