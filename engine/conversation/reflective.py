@@ -17,7 +17,7 @@ import random
 import re
 from collections.abc import Mapping
 
-from engine.conversation.feelings import feeling_options
+from engine.conversation.feelings import feeling_options, named_feelings
 from engine.conversation.self_talk import self_talk
 from engine.conversation.shaping import with_self_talk
 
@@ -155,13 +155,34 @@ def has_told(text: str) -> bool:
 _ASKS_WHAT_HAPPENED = re.compile(r"(?:어떤|무슨) ?(?:일|소식|이야기|얘기)(?:이|인|이었|였|이 있었)")
 
 
-def listening(options: tuple[str, ...], text: str) -> tuple[str, ...]:
-    """After a message that already told what happened, the options that do not ask it again
-    (read on the judged sets as not listening); all of them when none is left."""
-    if not has_told(text):
-        return options
-    kept = tuple(o for o in options if not _ASKS_WHAT_HAPPENED.search(o))
+# A reply that asks how it felt ("그 순간 기분이 어떠셨어요?", "그때 어떤 기분이 드셨어요?"); "지금
+# 마음은 좀 어떠세요?" asks how they are now, which stays.
+_ASKS_FEELING = re.compile(r"(?:기분|마음)이 (?:좀 )?어떠(?:셨|세|실)|어떤 (?:기분|마음)이 (?:드|제일|가장)")
+# A message that already says how it felt, in words the named feelings do not cover.
+_SAYS_FEELING = re.compile(
+    r"기분\s?(?:좋|최고|짱|나쁘|별로|묘|이상)|눈물|울었|울컥|펑펑|행복|신나|신났|설레|뿌듯|감동|짜릿"
+)
+
+
+def says_feeling(text: str) -> bool:
+    """The message says how it felt ("하루종일 기분 좋음", "눈물이 멈추질 않네요")."""
+    return bool(_SAYS_FEELING.search(text)) or bool(named_feelings(text))
+
+
+def _without(options: tuple[str, ...], pattern: re.Pattern[str]) -> tuple[str, ...]:
+    kept = tuple(o for o in options if not pattern.search(o))
     return kept or options
+
+
+def listening(options: tuple[str, ...], text: str) -> tuple[str, ...]:
+    """The options that do not ask again what the message already told: what happened (a message
+    long enough to have said it) or how it felt (one that says it); read on the judged sets as not
+    listening. All of them when none is left."""
+    if has_told(text):
+        options = _without(options, _ASKS_WHAT_HAPPENED)
+    if says_feeling(text):
+        options = _without(options, _ASKS_FEELING)
+    return options
 
 
 def reflective_options(
@@ -179,8 +200,8 @@ def reflective_options(
     if uncertain or emotion not in BY_EMOTION:
         if distribution and sum(distribution.get(e, 0.0) for e in NEGATIVE) >= NEGATIVE_SHARE:
             return NEGATIVE_TOLD if told else NEGATIVE_SHORT
-        return TOLD_UNCERTAIN if told else UNCERTAIN
-    return TOLD[emotion] if told else BY_EMOTION[emotion]
+        return listening(TOLD_UNCERTAIN if told else UNCERTAIN, text)
+    return listening(TOLD[emotion] if told else BY_EMOTION[emotion], text)
 
 
 def reflective_reply(emotion: str | None, uncertain: bool, rng: random.Random, text: str = "") -> str:

@@ -161,3 +161,27 @@ def test_a_practical_question_is_answered_honestly_after_the_situations_first_se
         "친구가 추천해서 한번 들어와봤어요",
     ):
         assert not PRACTICAL.search(worry)  # a worry asked as a question is not a practical one
+
+
+@pytest.mark.parametrize(
+    ("emotion", "text"),
+    [
+        ("기쁨", "출근길에 모르는 할머니가 귤 하나 주셨어ㅋㅋ 하루종일 기분 좋음"),
+        (None, "엄마 김치 맛이 나게 담갔어요. 맛보는데 눈물이 멈추질 않네요"),
+    ],
+)
+def test_a_feeling_already_said_is_not_asked_again(emotion: str | None, text: str) -> None:
+    from engine.conversation.reflective import _ASKS_FEELING
+
+    options = reflective_options(emotion, emotion is None, text)
+    assert options and not any(_ASKS_FEELING.search(o) for o in options)
+    # Without the feeling said, the same kind of message may be asked how it felt.
+    plain = reflective_options(emotion, emotion is None, "출근길에 모르는 할머니가 귤 하나 주셨어요")
+    assert any(_ASKS_FEELING.search(o) for o in plain)
+
+
+def test_listening_keeps_every_option_when_all_would_ask_again() -> None:
+    from engine.conversation.reflective import listening
+
+    only = ("좋은 소식이네요. 그 순간 기분이 어떠셨어요?",)
+    assert listening(only, "합격했어요 너무 행복해요") == only
