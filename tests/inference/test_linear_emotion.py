@@ -91,3 +91,15 @@ def test_the_default_models_run_without_importing_torch(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120, check=True
     )
     assert done.stdout.split() == ["['emotion',", "'match']", "False", "False"]
+
+
+def test_the_emotion_split_is_drawn_from_each_message_not_from_a_shared_stream() -> None:
+    from training.linear import split_bucket
+
+    texts = [f"오늘 있었던 일 {i}번째" for i in range(3000)]
+    buckets = [split_bucket(0, t) for t in texts]
+    for part in (0, 1):  # a tenth each for test and validation
+        assert 0.08 < buckets.count(part) / len(texts) < 0.12
+    # A message's part depends on it alone: another seed redraws, the same seed never does.
+    assert [split_bucket(0, t) for t in texts[::-1]] == buckets[::-1]
+    assert [split_bucket(1, t) for t in texts] != buckets
