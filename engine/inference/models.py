@@ -66,9 +66,9 @@ def _warm_up_policy() -> Any:
     by the warm-up, after loading, it has measured the host over the load."""
     import torch
 
-    from engine.inference.threads import LoadAwareThreads, default_threads
+    from engine.inference.threads import LoadAwareThreads
 
-    default_threads(torch)  # record torch's own default before anything lowers it
+    # At most the count set now (MAEUM_THREADS, or torch's default): the warm-up never raises it.
     return LoadAwareThreads(torch.get_num_threads())
 
 
