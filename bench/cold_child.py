@@ -52,21 +52,33 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(spec["threads"])
+    from engine.inference.threads import LoadAwareThreads, default_threads
+
+    since = LoadAwareThreads.sample()  # as the app's worker does: its first batch is load-aware
     handlers = models.load()
     loaded = time.perf_counter()
+    torch = sys.modules.get("torch")
+    # Without a fixed count, each message gets the thread count the app's worker would give it.
+    policy = None
+    if torch is not None and not spec["threads"] and models.device == "cpu":
+        policy = LoadAwareThreads(default_threads(torch), since=since)
     times = []
+    threads = []
     for text in spec["messages"]:  # the second shows whether the warm-up left anything for the first
+        if policy is not None and (wanted := policy.threads()) != torch.get_num_threads():
+            torch.set_num_threads(wanted)
+        threads.append(torch.get_num_threads() if torch is not None else 0)
         t0 = time.perf_counter()
         handlers["emotion"]([text])
         handlers["reply"]([GenerationRequest(text)])
         times.append(time.perf_counter() - t0)
-    torch = sys.modules.get("torch")
     cuda = torch is not None and torch.cuda.is_available()
     result = {
         "import_s": imported - STARTED,
         "load_s": loaded - imported,
         "first_message_ms": times[0] * 1000,
         "second_message_ms": times[1] * 1000,
+        "message_threads": threads,
         "to_first_reply_s": loaded + times[0] - STARTED,
         "peak_rss_mb": status_mb("VmHWM"),
         "rss_mb": status_mb("VmRSS"),

@@ -115,10 +115,18 @@ def _start_row(path: str, device: str, weights: str, cold: dict[str, Any]) -> Ro
         1,
         note=(
             f"load {cold['load_s']:.1f} s (imports {cold['import_s']:.1f} s); "
-            f"1st/2nd message {cold['first_message_ms']:.0f}/{cold['second_message_ms']:.0f} ms; "
+            f"1st/2nd message {cold['first_message_ms']:.0f}/{cold['second_message_ms']:.0f} ms"
+            + _threads_note(cold)
+            + "; "
             f"peak RSS {cold['peak_rss_mb']:.0f} MB, after load {cold['rss_mb']:.0f} MB"
             + (f", GPU peak {cold['gpu_peak_mb']:.0f} MB" if cold.get("gpu_peak_mb") else "")
             + f"; imported {' and '.join(cold.get('imported') or []) or _NEITHER}"
         ),
         extra=cold,
     )
+
+
+def _threads_note(cold: dict[str, Any]) -> str:
+    """The torch threads the two messages ran with (the worker's load-aware count, unless fixed)."""
+    threads = [int(t) for t in cold.get("message_threads") or [] if t]
+    return f" at {'/'.join(map(str, threads))} thread(s)" if threads else ""

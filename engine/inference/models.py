@@ -10,6 +10,8 @@ import os
 import random
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -59,6 +61,42 @@ def _no_progress_bars() -> None:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
+def _warm_up_policy() -> Any:
+    """The worker's load-aware thread count (engine/inference/threads.py), sampled now so that
+    by the warm-up, after loading, it has measured the host over the load."""
+    import torch
+
+    from engine.inference.threads import LoadAwareThreads
+
+    # At most the count set now (MAEUM_THREADS, or torch's default): the warm-up never raises it.
+    return LoadAwareThreads(torch.get_num_threads())
+
+
+@contextmanager
+def _threads_for_warm_up(policy: Any) -> Iterator[None]:
+    """Warm up with as many torch threads as the host has free cores, then restore the count.
+
+    On a busy host two threads wait at each of the warm-up's OpenMP barriers for the neighbour
+    (2.0 s against 0.16 s at one thread on the 2-core VM beside two spinning processes). What the
+    warm-up initialises (allocations, TorchScript's profiling runs) does not depend on the count.
+    """
+    if policy is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    wanted = policy.threads()
+    if wanted < before:
+        log.info("warming up on %d torch thread(s): other processes use %.1f cores", wanted, policy.others)
+        torch.set_num_threads(wanted)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+
+
 class ModelSet:
     def __init__(self, config: ModelConfig) -> None:
         self.config = config
@@ -78,6 +116,7 @@ class ModelSet:
         started = time.perf_counter()
         emotion_precision: Any = "fp32"
         reply_precision: Any = "fp32"
+        policy: Any = None
         if self.needs_torch:
             from engine.inference.loading import resolve_device
             from engine.inference.quantize import resolve_precision
@@ -85,6 +124,8 @@ class ModelSet:
             _no_progress_bars()
             device = resolve_device(self.config.device)
             self.device = device.type
+            if device.type == "cpu":
+                policy = _warm_up_policy()
             # Precision is applied while loading, on this thread: start-up pays for int8, not the
             # first person.
             emotion_precision = resolve_precision(self.config.emotion_precision, device)
@@ -110,7 +151,8 @@ class ModelSet:
             apply_precision(classifier.model, emotion_precision)
             classifier.precision = emotion_precision
         if self.config.warmup:
-            self._warm_up()
+            with _threads_for_warm_up(policy):
+                self._warm_up()
         self.load_seconds = time.perf_counter() - started
         log.info(
             "models ready on %s in %.1fs (emotion %s, bank %s, reply %s)",

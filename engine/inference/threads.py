@@ -60,6 +60,7 @@ def _own_busy_s() -> float:
 
 
 _HZ = float(os.sysconf("SC_CLK_TCK")) if hasattr(os, "sysconf") else 100.0
+Sample = tuple[float, float | None, float]
 
 
 class LoadAwareThreads:
@@ -70,23 +71,32 @@ class LoadAwareThreads:
     ``max_threads``.
     """
 
-    def __init__(self, max_threads: int, cores: int | None = None, window_s: float = WINDOW_S) -> None:
+    def __init__(
+        self,
+        max_threads: int,
+        cores: int | None = None,
+        window_s: float = WINDOW_S,
+        since: Sample | None = None,
+    ) -> None:
+        """``since``: a :meth:`sample` taken earlier (before loading the models, say), so that the
+        first answer already measures the host instead of waiting out a window."""
         self.max_threads = max(1, max_threads)
         self.cores = cores or available_cores()
         self.window_s = window_s
         self.enabled = self.max_threads > 1 and Path("/proc/stat").is_file()
         self.others = 0.0  # cores' worth of CPU other processes used in the last window
-        self._last = self._sample()
+        self._last = since or self.sample()
         self._threads = self.max_threads
 
     @staticmethod
-    def _sample() -> tuple[float, float | None, float]:
+    def sample() -> Sample:
+        """(now, the machine's busy CPU seconds, this process's); no torch needed."""
         return time.monotonic(), _machine_busy_s(), _own_busy_s()
 
     def threads(self) -> int:
         if not self.enabled:
             return self.max_threads
-        now = self._sample()
+        now = self.sample()
         elapsed = now[0] - self._last[0]
         if elapsed >= self.window_s and now[1] is not None and self._last[1] is not None:
             others = (now[1] - self._last[1]) - (now[2] - self._last[2])

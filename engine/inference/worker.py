@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import EngineClosedError
+from engine.inference.threads import LoadAwareThreads, Sample, default_threads
 
 log = logging.getLogger(__name__)
 
@@ -127,13 +128,16 @@ class InferenceWorker:
     # The thread -----------------------------------------------------------------------------
 
     def _run(self) -> None:
+        # The host's load is measured from here, so the first batch (often the first message,
+        # moments after loading) already gets the thread count for it, not the maximum.
+        since = LoadAwareThreads.sample()
         try:
             if self._threads:
                 import torch
 
                 torch.set_num_threads(self._threads)
             self._handlers = dict(self._loader())
-            self._setup_threads()
+            self._setup_threads(since)
         except BaseException as exc:
             self._load_error = exc
             self._closing = True
@@ -147,17 +151,15 @@ class InferenceWorker:
             if stop:
                 return
 
-    def _setup_threads(self) -> None:
+    def _setup_threads(self, since: Sample | None = None) -> None:
         torch = sys.modules.get("torch")  # only models that use torch have imported it
         if torch is None:
             return
-        from engine.inference.threads import LoadAwareThreads, default_threads
-
         self._torch = torch
         self._torch_threads = torch.get_num_threads()
         if self._adapt_threads:
             # torch's own default, not the current count: an earlier worker may have lowered it.
-            self._thread_policy = LoadAwareThreads(self._threads or default_threads(torch))
+            self._thread_policy = LoadAwareThreads(self._threads or default_threads(torch), since=since)
 
     @property
     def torch_threads(self) -> int:

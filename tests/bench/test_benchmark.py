@@ -71,6 +71,9 @@ def test_concurrency_and_start_rows_carry_their_numbers(report: Report) -> None:
     # The prepared int8 start builds torch-only models: neither transformers nor ONNX Runtime.
     prepared = next(r for r in report.rows if r.group == "start" and r.extra.get("prepared"))
     assert prepared.extra["imported"] == [] and prepared.extra["describe"]["emotion_runtime"] == "torch"
+    # Each message ran on the threads the app's worker would pick (at least one), said in the note.
+    threads = prepared.extra["message_threads"]
+    assert len(threads) == 2 and all(t >= 1 for t in threads) and " thread(s)" in prepared.note
     names = {g.name for g in report.goals}
     assert any("p50" in n for n in names) and any("peak memory" in n for n in names)
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -220,3 +221,30 @@ def test_the_token_embedding_is_read_from_its_file_and_must_be_there(chat_dir: P
     table.write_bytes(table.read_bytes()[:-4])
     assert prepared.stale_reason(chat_dir, "causal-lm") == f"{table.name} is missing or was changed"
     assert not is_lean(ReplyGenerator.load(chat_dir, CPU, precision="int8").model)  # quantized instead
+
+
+def test_packing_on_two_threads_gives_the_weights_packing_one_by_one_gives(chat_dir: Path) -> None:
+    from engine.inference import lean_models
+
+    greedy = DecodingConfig(max_new_tokens=8, min_new_tokens=8, do_sample=False)
+    ids = torch.tensor([[3, 9, 27, 5, 11]])
+    logits = []
+    for threads in (1, 2):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(lean_models, "PACK_THREADS", threads)
+            lean = ReplyGenerator.load(chat_dir, CPU, greedy, precision="int8")
+        assert lean.decoder is not None
+        logits.append(lean.decoder.logits(ids))
+    assert torch.equal(logits[0], logits[1])
+
+
+def test_a_packing_error_reaches_the_caller() -> None:
+    from engine.inference.lean_models import pack_all
+
+    class Broken(torch.nn.Module):
+        def set_weight_bias(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
+            raise ValueError("cannot pack")
+
+    jobs: list[Any] = [(Broken(), torch.zeros(4, 4), None) for _ in range(3)]
+    with pytest.raises(ValueError, match="cannot pack"):
+        pack_all(jobs, threads=2)

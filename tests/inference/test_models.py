@@ -133,3 +133,21 @@ def test_clean_reply() -> None:
     assert clean_reply("  많이 힘드셨겠어요.  많이 힘드셨겠어요. </s> 뒤에") == "많이 힘드셨겠어요."
     assert clean_reply("괜찮아요<usr>다음 질문") == "괜찮아요"
     assert clean_reply("<sys>좋아요<pad><pad>") == "좋아요"
+
+
+def test_the_warm_up_runs_on_the_threads_the_host_load_leaves(
+    tiny_emotion_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.inference import models, threads
+
+    monkeypatch.setattr(threads.LoadAwareThreads, "threads", lambda self: 1)  # a busy host
+    seen: list[int] = []
+    monkeypatch.setattr(models.ModelSet, "_warm_up", lambda self: seen.append(torch.get_num_threads()))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        models.ModelSet(models.ModelConfig(emotion=str(tiny_emotion_model), reply=None, device="cpu")).load()
+        assert seen == [1]
+        assert torch.get_num_threads() == 2  # restored for whoever serves next
+    finally:
+        torch.set_num_threads(before)

@@ -223,3 +223,16 @@ async def test_fixed_threads_are_not_adapted(monkeypatch: pytest.MonkeyPatch) ->
     finally:
         await worker.stop()
         torch.set_num_threads(before)
+
+
+def test_a_policy_started_before_loading_measures_the_load_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.inference import threads
+
+    # The worker samples before loading: its first batch, right after, already sees the
+    # neighbours (one core's worth of other work here) instead of waiting out a window.
+    samples = iter([(0.0, 0.0, 0.0), (1.0, 1.5, 0.5)])
+    monkeypatch.setattr(threads.LoadAwareThreads, "sample", staticmethod(lambda: next(samples)))
+    since = threads.LoadAwareThreads.sample()
+    policy = threads.LoadAwareThreads(max_threads=2, cores=2, since=since)
+    policy.enabled = True
+    assert policy.threads() == 1 and policy.others == pytest.approx(1.0)
