@@ -43,7 +43,7 @@ want emotion-linear && "$MAEUM" train emotion-linear --out models/maeum-emotion 
 
 # 6. The reply bank compiled with its e5 situation head (~90 s: it embeds every example); the
 #    0.4 "not sure" and 0.6 domain lines were chosen on the judged dev sets (`maeum eval replies`).
-want bank && "$MAEUM" train bank --data data/replies --out models/maeum-bank --threshold 0.4 --domain-threshold 0.6 --no-progress
+want bank && "$MAEUM" train bank --data data/replies --out models/maeum-bank --threshold 0.4 --domain-threshold 1.0 --no-progress
 
 # 4. The crisis classifier beside the rules (the project's own data/safety sets; ~20 s).
 want crisis && "$MAEUM" train crisis --out models/maeum-crisis
