@@ -293,3 +293,16 @@ def feeling_options(text: str, reading: str | None = None) -> tuple[str, ...]:
     if other is not None:
         return mixed_reply(first, other)
     return first.replies
+
+
+# A death told ("환자분이 돌아가셨어요", "무지개다리를 건넜어요"); "돌아가다" alone is also "go back".
+_DEATH = re.compile(
+    r"돌아가셨|돌아가신|세상을 ?떠|떠나보냈|떠나보낸|별세|숨졌|숨을 ?거두|장례|빈소|발인|49재|사십구재|"
+    r"무지개 ?다리|하늘나라|임종|부고"
+)
+
+
+def tells_a_death(text: str) -> bool:
+    """The message tells of a death: never answered as good news, whatever the reading says."""
+    return bool(_DEATH.search(text))
+

@@ -19,12 +19,13 @@ import logging
 import random
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from engine.conversation.bank import ReplyBank, ReplyPicker, Situation, SituationMemory, domain_of
 from engine.conversation.context import ContextMemory
+from engine.conversation.feelings import POSITIVE, tells_a_death
 from engine.conversation.first import screen_message
 from engine.conversation.ratelimit import RateLimiter, Verdict
 from engine.conversation.reflective import FOLLOW_UP, listening, reflective_options
@@ -302,6 +303,10 @@ class ConversationService:
     ) -> tuple[str, ReplySource, str | None]:
         """The reply, where it came from, and its situation or intent (for the result)."""
         bank = self.inference.bank
+        if emotion.label in POSITIVE and tells_a_death(text):
+            # A nurse's patient who died, read as joy at 0.81, got "정말 잘됐네요!": a death is never
+            # answered as good news, so the reading counts as uncertain for the reply.
+            emotion = replace(emotion, uncertain=True)
         feeling = None if self._unsure_of(emotion) else emotion.label
         thread = None
         if bank is not None and len(text.replace(" ", "")) <= self.policy.follow_up_max_chars:

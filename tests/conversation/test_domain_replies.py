@@ -244,3 +244,17 @@ async def test_a_sure_match_the_reading_leaves_nothing_is_a_polarity_miss() -> N
     models.bank = ReplyBank([licence])
     reply, _, situation = await _reply(models, "면허 시험 또 떨어졌어 도로주행만 4번째")
     assert situation is None and "축하" not in reply
+
+
+async def test_a_death_told_is_never_answered_as_good_news() -> None:
+    """A patient who died, read as joy at 0.81, had got "정말 잘됐네요!": with a death in the message
+    the joy reading counts as uncertain, so neither joy's reflective replies nor its domain answer."""
+    text = "석 달 동안 맡았던 환자분이 오늘 돌아가셨어요. 매일 사탕 하나씩 주시던 분이에요"
+    joy = _feeling("기쁨", 0.81)
+    reply, source, _ = await _reply(FakeModels([SituationMatch("joys.trip", 0.1)], joy), text)
+    assert source == "reflective"
+    assert reply not in TOLD["기쁨"] and reply not in JOY_GENERAL and "잘됐" not in reply
+    # Without the death, the same reading is still joy.
+    other = "환자분이 오늘 퇴원하셨어요. 사탕도 주셨어요"
+    reply, _, _ = await _reply(FakeModels([SituationMatch("joys.trip", 0.1)], joy), other)
+    assert reply in TOLD["기쁨"] or reply in JOY_GENERAL
