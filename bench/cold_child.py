@@ -65,8 +65,8 @@ def main() -> None:
     times = []
     threads = []
     for text in spec["messages"]:  # the second shows whether the warm-up left anything for the first
-        if policy is not None and (wanted := policy.threads()) != torch.get_num_threads():
-            torch.set_num_threads(wanted)
+        if policy is not None:
+            policy.apply(torch)
         threads.append(torch.get_num_threads() if torch is not None else 0)
         t0 = time.perf_counter()
         handlers["emotion"]([text])

@@ -86,10 +86,10 @@ def _threads_for_warm_up(policy: Any) -> Iterator[None]:
     import torch
 
     before = torch.get_num_threads()
-    wanted = policy.threads()
-    if wanted < before:
+    # The policy's maximum is the count set now, so it can only lower it.
+    wanted = policy.apply(torch)
+    if wanted != before:
         log.info("warming up on %d torch thread(s): other processes use %.1f cores", wanted, policy.others)
-        torch.set_num_threads(wanted)
     try:
         yield
     finally:

@@ -105,6 +105,13 @@ class LoadAwareThreads:
             self._threads = self.for_load(self.others)
         return self._threads
 
+    def apply(self, torch: Any) -> int:
+        """Set torch's thread count to :meth:`threads` when it differs; the count now in use."""
+        wanted = self.threads()
+        if wanted != torch.get_num_threads():
+            torch.set_num_threads(wanted)
+        return wanted
+
     def for_load(self, others: float) -> int:
         """Threads for a host where other processes use ``others`` cores' worth of CPU."""
         free = self.cores - others

@@ -169,9 +169,8 @@ class InferenceWorker:
     def _pick_threads(self) -> None:
         if self._thread_policy is None:
             return
-        wanted = self._thread_policy.threads()
+        wanted = self._thread_policy.apply(self._torch)
         if wanted != self._torch_threads:
-            self._torch.set_num_threads(wanted)
             self._torch_threads = wanted
             log.debug("torch threads now %d (others used %.2f cores)", wanted, self._thread_policy.others)
 
