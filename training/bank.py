@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.conversation.bank import ReplyBank, check_bank, domain_of
 from engine.inference.calibration import fit_temperature
-from engine.inference.matcher import CONFIG_FILE, HEAD_FILE, KIND, LexicalCentroids
+from engine.inference.matcher import CONFIG_FILE, HEAD_FILE, KIND, LexicalCentroids, blended
 from engine.inference.tfidf import HashedTfidf
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -167,15 +167,15 @@ def train_bank(
     lex_test = centroids.similarities([texts[i] for i in test])
     lexical_temperature = fit_temperature(lex_val.tolist(), y[val].tolist())
 
-    def blended(e5: np.ndarray, lex: np.ndarray, w: float) -> np.ndarray:
-        return (1 - w) * e5 / e5_temperature + w * lex / lexical_temperature
+    def blend(e5: np.ndarray, lex: np.ndarray, w: float) -> np.ndarray:
+        return blended(e5, lex, w, e5_temperature, lexical_temperature)
 
     by_weight = {
-        w: float((blended(e5_val, lex_val, w).argmax(axis=1) == y[val]).mean()) for w in LEXICAL_WEIGHTS
+        w: float((blend(e5_val, lex_val, w).argmax(axis=1) == y[val]).mean()) for w in LEXICAL_WEIGHTS
     }
     lexical_weight = max(LEXICAL_WEIGHTS, key=lambda w: (by_weight[w], -w))
-    temperature = fit_temperature(blended(e5_val, lex_val, lexical_weight).tolist(), y[val].tolist())
-    probs = _softmax(blended(e5_test, lex_test, lexical_weight) / temperature)
+    temperature = fit_temperature(blend(e5_val, lex_val, lexical_weight).tolist(), y[val].tolist())
+    probs = _softmax(blend(e5_test, lex_test, lexical_weight) / temperature)
     e5_only = _softmax(e5_test / e5_temperature)
     top = np.argsort(-probs, axis=1)
     confidence = probs.max(axis=1)

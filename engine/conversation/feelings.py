@@ -305,4 +305,3 @@ _DEATH = re.compile(
 def tells_a_death(text: str) -> bool:
     """The message tells of a death: never answered as good news, whatever the reading says."""
     return bool(_DEATH.search(text))
-

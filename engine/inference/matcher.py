@@ -82,9 +82,22 @@ class LexicalCentroids:
         )
 
 
+def blended(
+    e5_logits: np.ndarray,
+    similarities: np.ndarray,
+    weight: float,
+    e5_temperature: float,
+    lexical_temperature: float,
+) -> np.ndarray:
+    """z = (1 - weight) * e5 logits / e5_temperature + weight * similarities / lexical_temperature
+    (the weight and both temperatures are chosen on validation: training/bank.py)."""
+    z: np.ndarray = (1 - weight) * e5_logits / e5_temperature + weight * similarities / lexical_temperature
+    return z
+
+
 @dataclass(frozen=True)
 class Blend:
-    """z = (1 - weight) * e5 logits / e5_temperature + weight * similarities / lexical_temperature."""
+    """The lexical part of the matcher and how it is :func:`blended` with the e5 head's logits."""
 
     lexical: LexicalCentroids
     weight: float
@@ -106,9 +119,7 @@ class BankMatcher:
         z: np.ndarray = vectors @ self.weights + self.bias
         if self.blend is not None and texts is not None:
             b = self.blend
-            z = (1 - b.weight) * z / b.e5_temperature + b.weight * b.lexical.similarities(
-                texts
-            ) / b.lexical_temperature
+            z = blended(z, b.lexical.similarities(texts), b.weight, b.e5_temperature, b.lexical_temperature)
         return z
 
     def scores(self, vectors: np.ndarray, texts: Sequence[str] | None = None) -> np.ndarray:
