@@ -235,7 +235,7 @@ FEELINGS: tuple[Feeling, ...] = (
 # The feeling word is negated, or someone else's ("엄마가 서운해하셔"), by what follows it...
 _AFTER = re.compile(
     r"^\S{0,3}?(?:지 ?않|진 ?않|지도 ?않|지는 ?않|지 ?마|진 ?마|해하|워하|러워하|파하|해 ?하시"
-    r"|[해워] ?보[이여]|다고들|다고 ?(?:하더|하시|그러|난리))"
+    r"|[해워] ?보[이여]|다고들|다고 ?(?:하더|하시|그러|난리|했))"
     r"|^\S{0,2}\s*(?:안 |없|는 ?없|은 ?없|도 ?없)"
 )
 # ...or by a standalone 안/덜/못 just before it ("안 외로워"; "그동안 외로웠어" still counts).

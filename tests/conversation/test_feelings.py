@@ -36,6 +36,7 @@ def test_the_writers_own_feeling_words_are_found_in_order(text: str, expected: l
         "후회는 없어요",
         "걱정하지 마 나 잘 지내",
         "엄마가 서운해하셔",  # someone else's feeling
+        "아빠가 처음으로 나한테 미안하다고 했어",  # someone else's, reported
         "미안한데 하나만 물어볼게",  # politeness
         "영화가 너무 재밌었어",  # 화가 inside another word
         "대화가 안 통해",
