@@ -85,12 +85,14 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 def judged_rate(replies: list[dict[str, Any]], verdict_file: Path) -> dict[str, Any] | None:
     if not verdict_file.exists():
         return None
-    verdicts = {v["id"]: v for v in read_jsonl(verdict_file)}
+    # Keyed by message and reply: a message can hold verdicts for more than one reply (the e5
+    # matcher's numbers differ a little between CPUs, AVX-512 or not, and a near tie can flip).
+    verdicts = {(v["id"], v.get("reply")): v for v in read_jsonl(verdict_file)}
     counts: Counter[str] = Counter()
     unjudged = 0
     for r in replies:
-        v = verdicts.get(r["id"])
-        if v is None or v.get("reply") != r["reply"]:
+        v = verdicts.get((r["id"], r["reply"]))
+        if v is None:
             unjudged += 1
             continue
         counts[v["verdict"]] += 1
