@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.conversation import ConversationPolicy, ConversationService, Inference, ReplyBank
+from engine.conversation import ConversationPolicy, ConversationService, Inference, ReplyBank, restate
 from engine.errors import CheckinError, MaeumError, StoreUnavailableError
 from engine.inference import GenerationRequest, InferenceWorker, ModelSet, SituationMatch
 from engine.mood import (
@@ -258,7 +258,8 @@ class InProcessEngine:
             except Exception as exc:
                 raise StoreUnavailableError(unreachable_message(self.store.url, exc)) from None
         if load_models:
-            await self.backend.start()
+            # The analyser that restates what happened loads beside the models (~2 s, one thread).
+            await asyncio.gather(self.backend.start(), asyncio.to_thread(restate.warm))
         if self.retention_days is not None:
             self._retention = asyncio.create_task(self._retention_loop(self.retention_days))
         if load_models:  # a running bot; store-only commands (reports) send nothing

@@ -4,5 +4,6 @@ them, the emotion model reports on their messages, the CLI offers them."""
 from __future__ import annotations
 
 # dev and dev2: round one; dev3: round two's blind test; dev4: round three's (t3-*), read after it
-# was judged; dev5: round four's (t4-*), read after it was judged; test: round five's (t5-*), judged blind.
-JUDGED_SETS: tuple[str, ...] = ("dev", "dev2", "dev3", "dev4", "dev5", "test")
+# was judged; dev5: round four's (t4-*), read after it was judged; dev6: round five's (t5-*), read after it
+# was judged; test: round six's (t6-*), judged blind.
+JUDGED_SETS: tuple[str, ...] = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "test")

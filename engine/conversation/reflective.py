@@ -17,9 +17,11 @@ import random
 import re
 from collections.abc import Mapping
 
+from engine.conversation.bank import reply_problems
 from engine.conversation.feelings import feeling_options, named_feelings
 from engine.conversation.self_talk import self_talk
 from engine.conversation.shaping import with_self_talk
+from engine.safety import is_safe_reply
 
 # For a confident emotion: reflect it, assume nothing about what happened, ask one open question.
 BY_EMOTION: dict[str, tuple[str, ...]] = {
@@ -125,6 +127,45 @@ UNCERTAIN: tuple[str, ...] = (
     "그 이야기 더 듣고 싶어요. 어떤 일이었는지 말씀해 주실래요?",
 )
 
+# After the event said back in the person's words ("노쇼 또 당하셨군요."): one sentence for the
+# feeling, at most with a question about now (two sentences in all, the bank's rule). Never "what
+# happened?" (it was just said), never a second "-군요".
+RESTATED: dict[str, tuple[str, ...]] = {
+    "기쁨": ("듣는 저도 기분이 좋아지네요.", "정말 기분 좋으셨겠어요.", "좋은 이야기를 들려주셔서 고마워요."),
+    "불안": (
+        "걱정이 많이 되시겠어요.",
+        "걱정이 많이 되실 텐데, 지금 제일 마음에 걸리는 게 뭐예요?",
+        "마음이 많이 조마조마하시겠어요.",
+    ),
+    "슬픔": (
+        "많이 속상하셨겠어요.",
+        "마음이 많이 아프셨겠어요.",
+        "많이 속상하셨을 텐데, 지금은 좀 어떠세요?",
+    ),
+    "분노": (
+        "정말 속상하고 화가 나셨겠어요.",
+        "듣기만 해도 제가 다 속상하네요.",
+        "화가 많이 나셨을 텐데, 지금은 좀 어떠세요?",
+    ),
+    "우울": (
+        "마음이 많이 무거우셨겠어요.",
+        "마음이 많이 가라앉으셨겠어요.",
+        "많이 힘드셨을 텐데, 요즘은 좀 어떠세요?",
+    ),
+    "일상": ("이야기해 주셔서 고마워요.", "그 이야기 조금 더 들려주실래요?", "들려주셔서 고마워요."),
+}
+# "그때 마음이 어떠셨어요?" would not fit an event still going on ("입금이 두 달째 안 되고 있군요").
+RESTATED_UNCERTAIN: tuple[str, ...] = (
+    "그 일로 지금 마음은 좀 어떠세요?",
+    "이야기해 주셔서 고마워요.",
+    "그 이야기 조금 더 들려주실래요?",
+)
+RESTATED_NEGATIVE: tuple[str, ...] = (
+    "마음이 많이 쓰이셨겠어요.",
+    "쉽지 않으셨겠어요.",
+    "마음이 무거우셨을 텐데, 지금은 좀 어떠세요?",
+)
+
 # A bare acknowledgement ("응", "ㅇㅇ", "맞아") while a situation is still open.
 FOLLOW_UP: tuple[str, ...] = (
     "네, 천천히 이야기해 주세요. 그때 어떤 마음이 제일 컸어요?",
@@ -186,8 +227,14 @@ def listening(options: tuple[str, ...], text: str) -> tuple[str, ...]:
 
 
 def reflective_options(
-    emotion: str | None, uncertain: bool, text: str = "", distribution: Mapping[str, float] | None = None
+    emotion: str | None,
+    uncertain: bool,
+    text: str = "",
+    distribution: Mapping[str, float] | None = None,
+    restated: str | None = None,
 ) -> tuple[str, ...]:
+    """The replies to choose from; ``restated`` is the message's event said back
+    (engine/conversation/restate.py), put before a reply about the feeling when there is one."""
     named = feeling_options(text, None if uncertain else emotion)
     talk = self_talk(text)
     if talk is not None:  # "제가 예민한 건가요": the question about themselves is answered
@@ -197,11 +244,30 @@ def reflective_options(
     told = has_told(text)
     if told and _asks(text):
         return QUESTION
+    if restated is not None:
+        said = _after_restating(restated, emotion, uncertain, text, distribution)
+        if said:
+            return said
     if uncertain or emotion not in BY_EMOTION:
         if distribution and sum(distribution.get(e, 0.0) for e in NEGATIVE) >= NEGATIVE_SHARE:
             return NEGATIVE_TOLD if told else NEGATIVE_SHORT
         return listening(TOLD_UNCERTAIN if told else UNCERTAIN, text)
     return listening(TOLD[emotion] if told else BY_EMOTION[emotion], text)
+
+
+def _after_restating(
+    said: str, emotion: str | None, uncertain: bool, text: str, distribution: Mapping[str, float] | None
+) -> tuple[str, ...]:
+    if uncertain or emotion not in RESTATED:
+        negative = distribution and sum(distribution.get(e, 0.0) for e in NEGATIVE) >= NEGATIVE_SHARE
+        seconds = RESTATED_NEGATIVE if negative else RESTATED_UNCERTAIN
+    else:
+        seconds = RESTATED[emotion]
+    mark = "!" if not uncertain and emotion == "기쁨" else "."
+    options = (f"{said}{mark} {second}" for second in listening(seconds, text))
+    # The person's words are held to the bank's own rules too ("반죽", "죽 한 그릇": no "죽" in a
+    # reply) and to the output check; none left: the reply without the restatement.
+    return tuple(o for o in options if not reply_problems(o) and is_safe_reply(o))
 
 
 def reflective_reply(emotion: str | None, uncertain: bool, rng: random.Random, text: str = "") -> str:

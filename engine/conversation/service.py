@@ -29,6 +29,7 @@ from engine.conversation.feelings import POSITIVE, tells_a_death
 from engine.conversation.first import screen_message
 from engine.conversation.ratelimit import RateLimiter, Verdict
 from engine.conversation.reflective import FOLLOW_UP, listening, reflective_options
+from engine.conversation.restate import restate
 from engine.conversation.shaping import shaped_options
 from engine.conversation.text import clean_input
 from engine.errors import MaeumError
@@ -350,7 +351,11 @@ class ConversationService:
                 log.info("a generated reply failed the output check; answering reflectively")
             except Exception as exc:
                 log.error("reply model failed: %s", type(exc).__name__)
-        options = reflective_options(emotion.label, self._unsure_of(emotion), text, emotion.distribution)
+        # Kiwi takes a few ms a message: off the event loop, like the models.
+        restated = await asyncio.to_thread(restate, text)
+        options = reflective_options(
+            emotion.label, self._unsure_of(emotion), text, emotion.distribution, restated
+        )
         return self.picker.pick(key, options), ReplySource.REFLECTIVE, None
 
     def _unsure_of(self, emotion: EmotionPrediction) -> bool:

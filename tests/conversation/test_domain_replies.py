@@ -11,7 +11,8 @@ import pytest
 
 from engine.conversation import ConversationService
 from engine.conversation.bank import ReplyBank, Situation, check_bank
-from engine.conversation.reflective import TOLD
+from engine.conversation.reflective import TOLD, reflective_options
+from engine.conversation.restate import restate
 from engine.inference import GenerationRequest, SituationMatch
 from engine.types import EmotionPrediction, IncomingMessage, IntentPrediction, ReplySource, UserRef
 
@@ -71,9 +72,10 @@ def _feeling(label: str, confidence: float) -> EmotionPrediction:
     return EmotionPrediction(label, confidence, {e: confidence if e == label else rest for e in LABELS})
 
 
-async def _reply(
-    models: FakeModels, text: str = "번역 일감이 석 달째 끊겼어요. 메일함만 봐요"
-) -> tuple[str, str, str | None]:
+TEXT = "번역 일감이 석 달째 끊겼어요. 메일함만 봐요"
+
+
+async def _reply(models: FakeModels, text: str = TEXT) -> tuple[str, str, str | None]:
     service = ConversationService(models, store=None, rng=random.Random(0))
     result = await service.handle(IncomingMessage(UserRef("console", "u"), text))
     return result.reply, result.source.value, result.situation
@@ -110,7 +112,10 @@ async def test_a_domain_below_its_line_gets_a_reflective_reply() -> None:
     matches = [SituationMatch("work.overtime", 0.25), SituationMatch("joys.trip", 0.2)]
     reply, source, situation = await _reply(FakeModels(matches, _feeling("우울", 0.8)))
     assert source == ReplySource.REFLECTIVE.value and situation is None
-    assert reply in TOLD["우울"]
+    # A reflective reply for the feeling: the event said back first when Kiwi can.
+    said = restate(TEXT)
+    expected = reflective_options("우울", False, TEXT, None, said) if said else TOLD["우울"]
+    assert reply in expected
 
 
 async def test_a_domain_never_answers_against_a_confident_feeling() -> None:
@@ -215,7 +220,7 @@ def _spread(label: str, confidence: float, also: dict[str, float]) -> EmotionPre
 
 
 async def test_a_very_sure_situation_answers_a_disagreeing_reading_with_its_general_replies() -> None:
-    """"혼자 사는데 오늘 생일이에요. 아무도 몰라요 ㅎㅎ": the emotion model reads the ㅎㅎ as joy, the
+    """ "혼자 사는데 오늘 생일이에요. 아무도 몰라요 ㅎㅎ": the emotion model reads the ㅎㅎ as joy, the
     matcher is sure it is a lonely birthday. The situation answers, with its general replies
     (not per-emotion ones for the misread feeling)."""
     lonely = Situation(
@@ -237,7 +242,7 @@ async def test_a_very_sure_situation_answers_a_disagreeing_reading_with_its_gene
 
 
 async def test_a_sure_match_the_reading_leaves_nothing_is_a_polarity_miss() -> None:
-    """"면허 시험 또 떨어졌어": e5 puts it near a new licence; the reading leaves the good-news
+    """ "면허 시험 또 떨어졌어": e5 puts it near a new licence; the reading leaves the good-news
     situation 3%: however sure the matcher is, no congratulations."""
     licence = Situation("joys.licence", "면허 땀", frozenset({"기쁨"}), ("면허 축하드려요!",))
     models = FakeModels([SituationMatch("joys.licence", 0.95)], _spread("슬픔", 0.9, {"기쁨": 0.03}))
@@ -257,4 +262,6 @@ async def test_a_death_told_is_never_answered_as_good_news() -> None:
     # Without the death, the same reading is still joy.
     other = "환자분이 오늘 퇴원하셨어요. 사탕도 주셨어요"
     reply, _, _ = await _reply(FakeModels([SituationMatch("joys.trip", 0.1)], joy), other)
-    assert reply in TOLD["기쁨"] or reply in JOY_GENERAL
+    said = restate(other)
+    joyful = reflective_options("기쁨", False, other, None, said) if said else TOLD["기쁨"]
+    assert reply in joyful or reply in JOY_GENERAL

@@ -47,7 +47,15 @@ def test_the_judged_sets_are_written_apart_from_the_bank() -> None:
     for path in (EVAL.parent / "replies").glob("*.json"):
         for situation in json.loads(path.read_text(encoding="utf-8"))["situations"]:
             bank_messages.update(m["text"] for m in situation["messages"])
-    sizes = (("dev", 130), ("dev2", 130), ("dev3", 150), ("dev4", 160), ("dev5", 200), ("test", 200))
+    sizes = (
+        ("dev", 130),
+        ("dev2", 130),
+        ("dev3", 150),
+        ("dev4", 160),
+        ("dev5", 200),
+        ("dev6", 200),
+        ("test", 200),
+    )
     for name, size in sizes:
         lines = (EVAL / f"replies_{name}.jsonl").read_text(encoding="utf-8").splitlines()
         messages = [json.loads(line)["text"] for line in lines]

@@ -1,0 +1,403 @@
+"""Saying back what happened, in the person's own words: "노쇼 또 당했어요 케이크 3개" → "노쇼 또
+당하셨군요.", "삼십년 다니던 동네 미용실이 문을 닫았어요" → "삼십년 다니던 동네 미용실이 문을
+닫았군요."
+
+When the bank is not sure what a message is about, the reflective reply alone ("마음이 많이
+쓰이셨겠어요. 그 일로 지금은 좀 어떠세요?") could follow any message: on the blind judged set 82% of
+them read as not taking in what was said. A counsellor's first move, restating the event, fixes
+that without claiming to know more than the person said. It is built from the message's own
+morphemes (Kiwi), and only where the result is safe to say:
+
+- one clause that tells an event, finished ("…했어요", "…함") or going on ("요즘 운동 다녀요",
+  "…하고 있어요"), or "…고민 중이에요"; not a wish, a guess or a description ("맛있었음": whose?);
+- the person is not quoted, questioned or guessed about (no "?", "…래", "…겠", no other
+  pronouns than a leading "나/저", which is dropped);
+- the predicate gets the subject honorific "-시-" when the subject is the person (no subject
+  said, or a parent, a 선생님, anyone "-님") and not when it is a thing or someone else
+  ("애가 깼군요", "계좌가 정지됐군요");
+- short (at most ``MAX_CHARS``): a long clause is cut at its last connective, or not restated.
+
+Kiwi (``kiwipiepy``) loads in about 2 s and holds ~300 MB; it is loaded once, on first use or by
+``warm()`` at start-up, on its own thread. Without it (not installed, or it failed to load) nothing
+is restated and the reflective replies stand alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+MAX_CHARS = 26  # without spaces: a restatement longer than this reads as parroting
+MIN_HEAD_CHARS = 2  # "자셨군요" alone says nothing; "하루 종일 자셨군요" does
+
+_NOISE = re.compile(r"[ㅋㅎㅠㅜㅡㄷㅇ]{2,}|[ㅋㅎㅠㅜ]|[^\w\s.,!~]|_")
+_SPACES = re.compile(r"\s+")
+_PREDICATE = re.compile(r"^(?:VV|XSV|VX)")
+# Sentence endings a plain statement takes; questions, suggestions, promises and hearsay are left.
+_STATEMENT_ENDINGS = frozenset(
+    {
+        "어요",
+        "아요",
+        "어",
+        "아",
+        "다",
+        "ᆫ다",
+        "는다",
+        "습니다",
+        "ᆸ니다",
+        "ᆷ",
+        "음",
+        "네요",
+        "네",
+        "에요",
+        "예요",
+        "요",
+        "지요",
+        "죠",
+    }
+)
+# "1등함", "과자 옴": the nominal ending of chat tells a finished event.
+_NOMINAL_ENDINGS = frozenset({"ᆷ", "음"})
+_CLAUSE_BREAKS = frozenset(
+    {"는데", "ᆫ데", "은데", "지만", "어서", "아서", "고", "니까", "으니까", "면서", "으면서"}
+)
+_LEADING_SELF = frozenset({"나", "저", "난", "전", "내", "제"})
+_HONORED = re.compile(
+    r"^(?:엄마|아빠|어머니|아버지|어머님|아버님|할머니|할아버지|외할머니|외할아버지|부모님|시어머니|시아버지"
+    r"|장모|장인|선생|선배|교수|원장|사장|부장|과장|팀장|대표)$"
+)
+# Verbs whose bare noun in front is their subject, not the person: "발령 났어요", "빚만 남았어요".
+_THING_VERBS = frozenset(
+    {
+        "나",
+        "생기",
+        "되",
+        "끝나",
+        "터지",
+        "열리",
+        "닫히",
+        "오르",
+        "내리",
+        "늘",
+        "줄",
+        "풀리",
+        "막히",
+        "밀리",
+        "고장나",
+        "망가지",
+        "끊기",
+        "남",
+        "깨지",
+    }
+)
+# Verbs that come with both: "캠핑 왔어요" (the person came), "첫눈 왔어요" (the snow did); "시험
+# 떨어졌어" (the person), "네일 다 떨어짐" (the nails). With a bare noun in front, only the things
+# below are known; anything else is not said back (a wrong honorific reads as broken Korean).
+_EITHER_VERBS = frozenset({"오", "들어오", "나오", "떨어지", "빠지", "나가", "깨", "죽"})
+_COMING_THINGS = frozenset(
+    {
+        "눈",
+        "첫눈",
+        "비",
+        "전화",
+        "연락",
+        "문자",
+        "택배",
+        "소식",
+        "답장",
+        "카톡",
+        "메일",
+        "편지",
+        "결과",
+        "손님",
+        "봄",
+        "겨울",
+        "예약",
+        "주문",
+        "월급",
+        "돈",
+        "용돈",
+        "보너스",
+        "합격",
+    }
+)
+# People the person talks about without the honorific: "형은 … 얘기만 해요" is the brother's act.
+_PEOPLE = frozenset(
+    {
+        "형",
+        "오빠",
+        "누나",
+        "언니",
+        "동생",
+        "남편",
+        "아내",
+        "와이프",
+        "친구",
+        "남친",
+        "여친",
+        "남자친구",
+        "여자친구",
+        "애",
+        "아이",
+        "아들",
+        "딸",
+        "동료",
+        "동기",
+        "후임",
+        "선임",
+        "간부",
+        "상사",
+        "손님",
+        "이웃",
+        "옆집",
+        "사람",
+        "걔",
+        "쟤",
+    }
+)
+_PREDICATES = ("VV", "VA", "XSV", "XSA", "VX", "VCP")
+_CHAT_NOMINAL = re.compile(r"(?:함|됨|했음|였음|갔음|왔음)(?=[\s,.!~]|$)")
+# Connectives that keep the subject: "남편이 회식하고 들어왔어요", "어머니가 노래를 따라 부르셨어요".
+_SAME_SUBJECT = frozenset({"고", "면서", "으면서", "어", "아"})
+# "…고민 중이에요", "…생각 중이에요": a present state that is the person's own.
+_STATE_NOUNS = frozenset({"중", "고민"})
+
+_kiwi: Any = None
+_failed = False
+_lock = threading.Lock()
+
+
+def _analyzer() -> Any:
+    """Kiwi, loaded once; None when it cannot be (then nothing is restated)."""
+    global _kiwi, _failed
+    with _lock:
+        if _kiwi is None and not _failed:
+            try:
+                from kiwipiepy import Kiwi
+
+                _kiwi = Kiwi(num_workers=-1)  # -1: analyse on the calling thread, start no pool
+            except Exception as exc:  # not installed, or its model files are missing
+                _failed = True
+                log.warning(
+                    "Kiwi is unavailable (%s): replies will not restate what happened", type(exc).__name__
+                )
+        return _kiwi
+
+
+def warm() -> None:
+    """Load the analyser now (start-up), so the first message does not wait for it."""
+    kiwi = _analyzer()
+    if kiwi is not None:
+        kiwi.tokenize("오늘 산책 다녀왔어요")
+
+
+def available() -> bool:
+    return _analyzer() is not None
+
+
+def _sentences(tokens: list[Any]) -> list[list[Any]]:
+    out: list[list[Any]] = []
+    current: list[Any] = []
+    for token in tokens:
+        if token.tag.startswith("S") and token.tag not in ("SN", "SL", "SH"):
+            if token.tag == "SF" and current:
+                out.append(current)
+                current = []
+            continue
+        current.append(token)
+        if token.tag == "EF":
+            out.append(current)
+            current = []
+    if current:
+        out.append(current)
+    return out
+
+
+def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
+    """The sentence's event said back with "-군요", or None where that would not be safe."""
+    if sentence[-1].tag != "EF" or sentence[-1].form not in _STATEMENT_ENDINGS:
+        return None
+    body = sentence[:-1]
+    stem_at = max((i for i, t in enumerate(body) if t.tag != "EP"), default=None)
+    if stem_at is None:
+        return None
+    stem, endings = body[stem_at], body[stem_at + 1 :]
+    nominal = sentence[-1].form in _NOMINAL_ENDINGS and stem.tag != "VCP"  # "걱정임" is now, not past
+    past = any(t.form in ("었", "았", "였") for t in endings) or nominal
+    said_honor = any(t.form in ("시", "으시") for t in endings)
+    if any(t.form not in ("었", "았", "였", "시", "으시") for t in endings):
+        return None  # "겠" (a guess), "었었"…
+    head = body[:stem_at]
+    if _PREDICATE.match(stem.tag):
+        if not past and stem.form == "싶":
+            return None  # "가고 싶어요": a wish, not an event (and "싶으시는군요" is not Korean)
+    elif stem.tag == "VCP":  # "딸 결혼식이었어요" → "딸 결혼식이었군요"; "고민 중이에요" → "고민 중이시군요"
+        if not head or head[-1].form in ("거", "것") or (not past and head[-1].form not in _STATE_NOUNS):
+            return None  # "…준비하느라 예민했던 거였어요" explains; it does not tell an event
+    else:
+        return None  # adjectives ("맛있었음": whose taste?), nouns, endings Kiwi could not place
+    # Someone is quoted or reported ("하래요", "말았데"), or other people are pointed at.
+    if any(t.tag in ("EC", "EF") and t.form in ("래", "대", "데", "라고", "다고") for t in head):
+        return None
+    # A leading "아", "근데", "나는": not part of what happened.
+    while head and (head[0].tag in ("IC", "MAJ") or (head[0].tag == "NP" and head[0].form in _LEADING_SELF)):
+        head = head[1:]
+        while head and head[0].tag.startswith("J"):
+            head = head[1:]
+    if any(t.tag in ("NP", "IC", "ETN") or (t.tag == "EC" and t.form.endswith("요")) for t in head):
+        return None  # other people; "게임함 목 다 쉼", "피곤해요 연락 오면": sentences Kiwi ran together
+    # An inner clause with its own ending ("자리양보했는데 사탕 주심", "사셔 말려도"): said back whole,
+    # it mixes plain and honorific speech; only what follows it is said back.
+    if _CHAT_NOMINAL.search(text[head[0].start : stem.start] if head else ""):
+        return None  # "게임함 목 다 쉼": a chat sentence end Kiwi read as a word
+    inner = [i for i, t in enumerate(head) if t.tag == "EC" and i > 0 and head[i - 1].tag == "EP"]
+    if inner:
+        rest = _after(head, inner[-1])
+        if rest is None or _thing_or_either(stem):
+            return None  # "네일 받았는데 3일 만에 다 떨어짐": who or what fell is in the part cut off
+        head = rest
+    cut = _restate(kiwi, text, head, stem, past, said_honor)
+    while cut is not None and len(cut.replace(" ", "")) > MAX_CHARS:
+        breaks = [i for i, t in enumerate(head) if t.tag == "EC" and t.form in _CLAUSE_BREAKS]
+        if not breaks:
+            return None
+        rest = _after(head, breaks[-1])
+        if rest is None or _thing_or_either(stem):
+            return None
+        head = rest
+        cut = _restate(kiwi, text, head, stem, past, said_honor)
+    return cut
+
+
+def _thing_or_either(stem: Any) -> bool:
+    return stem.form in _THING_VERBS or any(stem.form.endswith(v) for v in _EITHER_VERBS)
+
+
+def _after(head: list[Any], at: int) -> list[Any] | None:
+    """The head after the connective at ``at``; None when what is cut off names who acted ("형은
+    … 안 도와주면서 유산 얘기만 해요": without 형 it would be the person's act) or what is left does
+    not start a clause ("알고 보니 …" cut after "알고")."""
+    dropped, rest = head[: at + 1], head[at + 1 :]
+    if any(
+        t.tag == "JKS" or (t.tag == "JX" and i > 0 and dropped[i - 1].form in _PEOPLE)
+        for i, t in enumerate(dropped)
+    ):
+        return None
+    if not rest or not rest[0].tag.startswith(("NN", "MAG", "MM", "SN", "SL")):
+        return None
+    return rest
+
+
+def _subject(head: list[Any]) -> tuple[bool, Any]:
+    """Whether it can be told who the clause says acted, and who: the noun token, or None when
+    nobody is said (the person). Not known for the subject of a clause that is not the main one's
+    ("간부가 작업 시켜서 못 감": who did not go?)."""
+    for i, t in enumerate(head):
+        person_topic = (
+            t.tag == "JX" and t.form in ("은", "는", "도") and i > 0 and head[i - 1].form in _PEOPLE
+        )
+        if not (t.tag == "JKS" and i > 0) and not person_topic:
+            continue
+        later = head[i + 1 :]
+        for j, u in enumerate(later[:-1]):
+            if u.tag.startswith(_PREDICATES) and later[j + 1].tag == "ETM":
+                break  # "패키지가 진열대에 놓인 걸 봤어요": the subject of "놓인", not of "봤어요"
+            if (
+                u.tag.startswith(_PREDICATES)
+                and later[j + 1].tag == "EC"
+                and later[j + 1].form not in _SAME_SUBJECT
+            ):
+                return False, None  # "간부가 작업 시켜서 (제가) 못 갔어요": the subject may change here
+        else:
+            return True, head[i - 1]
+    return True, None
+
+
+def _restate(kiwi: Any, text: str, head: list[Any], stem: Any, past: bool, said_honor: bool) -> str | None:
+    content = [t for t in head if t.tag.startswith(("NN", "SN", "SL", "VV", "VA", "XR", "MAG", "MM"))]
+    if len(content) < 2:  # "통보하셨군요", "자셨군요": nothing of what happened is said back
+        return None
+    # The noun nearest the verb without a case particle: "빚만 남았어요", "색 너무 잘나옴".
+    bare = None
+    for i in range(len(head) - 1, -1, -1):
+        t = head[i]
+        if t.tag.startswith("NN"):
+            following = head[i + 1] if i + 1 < len(head) else None
+            if (
+                following is None
+                or following.tag in ("JX", "MAG")
+                or not following.tag.startswith(("J", "NN"))
+            ):
+                bare = t
+            break
+        if t.tag.startswith(("J", "VV", "VA", "X", "E")) and t.tag != "JX":
+            break
+    known, subject = _subject(head)
+    if not known:
+        return None
+    if said_honor:
+        honor = True
+    elif stem.tag == "VCP":
+        honor = not past  # "결혼식이었군요", but "고민 중이시군요"
+    elif subject is not None:
+        noun = subject.form
+        honor = subject.tag == "NR" or bool(_HONORED.match(noun.removesuffix("님"))) or noun.endswith("님")
+    elif bare is not None and stem.form in _THING_VERBS:
+        honor = False
+    elif bare is not None and any(stem.form.endswith(v) for v in _EITHER_VERBS):  # "잘나오", "들어오"
+        if bare.form not in _COMING_THINGS:
+            return None
+        honor = False
+    else:
+        honor = True
+    start = head[0].start if head else stem.start
+    front = text[start : stem.start]
+    tail = [(stem.form, stem.tag)]
+    if stem.tag == "XSV":  # "등록 했습니다": the verb is one word, "등록하셨군요"
+        front = front.rstrip()
+    elif stem.tag == "VCP":  # the copula contracts with its noun: "결혼식이었군요", "거였군요"
+        front = text[start : head[-1].start]
+        tail.insert(0, (head[-1].form, head[-1].tag))
+    elif head and head[-1].tag.startswith("NN") and not front.endswith(" ") and stem.form != "하":
+        front += " "  # "마라탕나옴" → "마라탕 나왔군요"
+    if stem.form == "있" and stem.tag.startswith("VX") and honor:  # "누워 있어요" → "누워 계시는군요"
+        tail = [("계시", "VV")]
+    elif honor:
+        tail.append(("시", "EP"))
+    if past:
+        tail.append(("었", "EP"))
+    # Now: "요즘 운동 다니시는군요", "비 오는군요" ("있군요" for a thing's state).
+    present = not past and stem.tag != "VCP" and not (stem.form == "있" and not honor)
+    tail.append(("는군요" if present else "군요", "EF"))
+    said = _SPACES.sub(" ", front + kiwi.join(tail)).strip()
+    if len(front.replace(" ", "")) < MIN_HEAD_CHARS:
+        return None
+    return said
+
+
+def restate(text: str) -> str | None:
+    """The first event the message tells, said back ("노쇼 또 당하셨군요"), without a final mark;
+    None when there is none that is safe to say back."""
+    if "?" in text:
+        return None
+    kiwi = _analyzer()
+    if kiwi is None:
+        return None
+    clean = _SPACES.sub(" ", _NOISE.sub(" ", text)).strip()
+    if not clean:
+        return None
+    try:
+        with _lock:  # one analysis at a time: Kiwi's thread safety is not documented
+            tokens = kiwi.tokenize(clean)
+    except Exception:  # the analyser never decides whether a reply is sent
+        log.exception("Kiwi could not analyse a message")
+        return None
+    # The first sentence only: later ones are often asides or consequences ("냉장고에 붙여놨어요"
+    # after a child's 100점, "옆집에서 쪽지 붙였어요" after a complaint), and saying one of them back
+    # as if it were the news reads as half listening, or as the wrong person's act.
+    sentences = _sentences(tokens)
+    return _clause(kiwi, clean, sentences[0]) if sentences else None

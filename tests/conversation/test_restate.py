@@ -1,0 +1,144 @@
+"""Saying back what happened (engine/conversation/restate.py), with the real Kiwi analyser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.conversation import reflective, restate
+from engine.conversation.bank import reply_problems
+from engine.safety import assess, is_safe_reply
+from engine.types import IncomingMessage, ReplySource, UserRef
+from tests.fakes.engine import make_engine
+
+pytestmark = pytest.mark.skipif(not restate.available(), reason="kiwipiepy (Kiwi) is not installed")
+
+
+@pytest.mark.parametrize(
+    ("message", "said"),
+    [
+        # The person did it: the subject honorific, the first-person subject dropped.
+        ("노쇼 또 당했어요 케이크 3개", "노쇼 또 당하셨군요"),
+        ("나 체육대회 계주 1등함ㅋㅋ", "체육대회 계주 1등하셨군요"),
+        (
+            "퇴직하고 처음으로 주민센터 서예 교실 등록 했습니다",
+            "퇴직하고 처음으로 주민센터 서예 교실 등록하셨군요",
+        ),
+        # Someone or something else did: no honorific for a child or a bank account, one for a mother.
+        ("은행 계좌가 갑자기 정지됐어요 이유도 안 알려주고..", "은행 계좌가 갑자기 정지됐군요"),
+        ("남편이 회식하고 새벽 1시에 들어왔어요", "남편이 회식하고 새벽 1시에 들어왔군요"),
+        ("어머니가 오늘 옛날 노래 한소절 따라 부르셨어요", "어머니가 오늘 옛날 노래 한소절 따라 부르셨군요"),
+        ("드디어 3교대 끝나고 외래로 발령났어요!!", "드디어 3교대 끝나고 외래로 발령 났군요"),
+        ("가게 문 닫고 빚만 남았어요", "가게 문 닫고 빚만 남았군요"),
+        # Going on now, a state, an event named by a noun.
+        ("요즘 운동 다녀요", "요즘 운동 다니시는군요"),
+        ("요즘 다이어트 하고 있어요", "요즘 다이어트 하고 계시는군요"),
+        ("폐업 생각 중이에요", "폐업 생각 중이시군요"),
+        ("오늘 딸 결혼식이었어요. 사위도 듬직하고요", "오늘 딸 결혼식이었군요"),
+        # A leading "아" is dropped; the subject of an embedded clause is not the main one's.
+        ("아 오늘 버스 놓쳐서 지각함 근데 팀장님도 지각해서 살았다", "오늘 버스 놓쳐서 지각하셨군요"),
+        (
+            "제가 작업한 과자 패키지가 마트 진열대에 놓인 걸 봤어요",
+            "작업한 과자 패키지가 마트 진열대에 놓인 걸 보셨군요",
+        ),
+        # An inner clause with its own ending is left out: "사 갔는데" said back would mix speech levels.
+        ("엄마 생신이라 케이크 사 갔는데 엄마가 엄청 좋아함", "엄마가 엄청 좋아하셨군요"),
+    ],
+)
+def test_an_event_is_said_back_in_the_persons_words(message: str, said: str) -> None:
+    assert restate.restate(message) == said
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "병원에 가봐야 할까요?",  # a question
+        "건강검진 결과 문자 왔는데 재검 하래요",  # someone else's words
+        "이러다 시험 망하겠다",  # a guess
+        "집에 가고 싶어요",  # a wish
+        "출근길에 누가 제 신발을 밟고 갔어요",  # other people's pronouns: whose shoes, said back?
+        "학식 돈까스 개맛있었음",  # an adjective: whose taste?
+        "잤어",  # nothing of what happened to say back
+        "남편이랑 냉랭했는데 알고 보니 둘 다 몰래 준비하느라 예민했던 거였어요",  # an explanation
+        "ㅋㅋㅋㅋ",
+        # Who acted cannot be told, or an honorific would land on a thing.
+        "밤에 어머니가 현관문 열고 나가셔서 동네를 한 시간 찾아 헤맸습니다",
+        "간부가 주말에 작업 시켜서 종교행사도 못감",
+        "네일 받았는데 3일 만에 다 떨어짐",
+        "머리 탈색 했는데 생각보다 색 너무 잘나옴",
+        "형은 부모님 모시는 거 하나도 안 도와주면서 유산 얘기만 해요",
+        "MT 가서 밤새 마피아 게임함ㅋㅋㅋ 목 다 쉼",
+        "사람 만나는 게 다 피곤해요 연락 오면 일부러 안 받아요",
+        "",
+    ],
+)
+def test_nothing_is_said_back_where_it_would_not_be_safe(message: str) -> None:
+    assert restate.restate(message) is None
+
+
+def test_the_first_sentence_is_the_news_not_what_follows() -> None:
+    # The second sentence is the neighbour's act; said back it would be the person's.
+    assert restate.restate("강아지가 하루종일 짖는대요. 옆집에서 문에 쪽지 붙였어요") is None
+
+
+def test_replies_after_a_restatement_keep_the_banks_rules_and_pass_the_safety_checks() -> None:
+    said = restate.restate("노쇼 또 당했어요 케이크 3개")
+    assert said is not None
+    groups = [*reflective.RESTATED.values(), reflective.RESTATED_UNCERTAIN, reflective.RESTATED_NEGATIVE]
+    for group in groups:
+        for second in group:
+            reply = f"{said}. {second}"
+            assert not reply_problems(reply), reply
+            assert is_safe_reply(reply) and not assess(reply).is_crisis, reply
+            assert "군요" not in second  # one "-군요" a reply
+
+
+def test_a_joyful_restatement_is_exclaimed_and_asks_nothing_already_said() -> None:
+    text = "오늘 빵 완판했어요!! 기분 최고"
+    options = reflective.reflective_options("기쁨", False, text, None, restate.restate(text))
+    assert options and all(o.startswith("오늘 빵 완판하셨군요! ") for o in options)
+    uncertain = reflective.reflective_options("일상", True, text, None, "오늘 빵 완판하셨군요")
+    # The message says how it felt: no "그때 마음이 어떠셨어요?".
+    assert uncertain and not any("마음이 어떠셨" in o for o in uncertain)
+
+
+async def test_an_engine_that_is_not_sure_says_back_what_happened(
+    tiny_emotion_model: Path, sqlite_url: str
+) -> None:
+    engine = make_engine(tiny_emotion_model, None, sqlite_url)
+    await engine.start()
+    try:
+        result = await engine.respond(
+            IncomingMessage(UserRef("console", "me"), "노쇼 또 당했어요 케이크 3개")
+        )
+    finally:
+        await engine.close()
+    assert result.source is ReplySource.REFLECTIVE
+    assert result.reply.startswith("노쇼 또 당하셨군요")
+
+
+async def test_without_kiwi_the_reflective_reply_stands_alone(
+    tiny_emotion_model: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(restate, "_analyzer", lambda: None)
+    engine = make_engine(tiny_emotion_model, None, sqlite_url)
+    await engine.start()
+    try:
+        result = await engine.respond(
+            IncomingMessage(UserRef("console", "me"), "노쇼 또 당했어요 케이크 3개")
+        )
+    finally:
+        await engine.close()
+    assert result.source is ReplySource.REFLECTIVE and not result.reply.startswith("노쇼")
+    assert not reply_problems(result.reply)
+
+
+def test_the_persons_words_are_held_to_the_banks_rules_too() -> None:
+    """ "반죽", "죽 한 그릇": the bank never says "죽", so a restatement with it is not used."""
+    text = "새벽 5시에 반죽하러 나왔어요"
+    said = restate.restate(text)
+    assert said is not None and "죽" in said
+    options = reflective.reflective_options("일상", False, text, None, said)
+    assert options and not any("죽" in o for o in options)
+    assert all(not reply_problems(o) for o in options)
