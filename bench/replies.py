@@ -39,6 +39,7 @@ async def _time(fn: Any, n: int) -> list[float]:
 async def _rows(options: BenchOptions) -> list[Row]:
     from engine.client import InProcessEngine
     from engine.conversation import ConversationPolicy
+    from engine.conversation.restate import restate
     from engine.inference import ModelConfig, ModelSet
     from engine.store import EmotionStore
     from engine.types import IncomingMessage, UserRef
@@ -76,6 +77,10 @@ async def _rows(options: BenchOptions) -> list[Row]:
                     await engine.acknowledge(result.receipt)
 
             whole = await _time(message, n)
+            # Saying back what happened (reflective replies only): Kiwi's analysis and the rules.
+            restating = await _time(
+                lambda i: asyncio.to_thread(restate, f"{MESSAGES[i % len(MESSAGES)]} r{i}"), n
+            )
         finally:
             await engine.close()
     lookup_p50 = percentiles(lookup)[0]
@@ -92,6 +97,7 @@ async def _rows(options: BenchOptions) -> list[Row]:
             whole,
             f"lookup is {lookup_p50:.0f} ms of it",
         ),
+        row("restating what happened: Kiwi + rules (reflective replies only)", restating),
     ]
 
 
@@ -110,7 +116,9 @@ CHILD = (
     "        await engine.respond(IncomingMessage(UserRef('bench', 'x'), '오늘 하루 진짜 길었다'))\n"
     "        first = time.perf_counter()\n"
     "        await engine.close()\n"
-    "        print(json.dumps({'ready_s': ready - t, 'first_reply_s': first - t,\n"
+    "        import resource\n"
+    "        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+    "        print(json.dumps({'ready_s': ready - t, 'first_reply_s': first - t, 'peak_mb': peak_mb,\n"
     "                          'torch_imported': 'torch' in sys.modules}))\n"
     "asyncio.run(main())\n"
 )
@@ -121,7 +129,10 @@ def cold_start_row(root: Path) -> Row:
         [sys.executable, "-c", CHILD], capture_output=True, text=True, cwd=root, timeout=300, check=True
     )
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    note = f"default settings, fresh process; torch imported: {result['torch_imported']}"
+    note = (
+        f"default settings, fresh process; peak {result['peak_mb']:.0f} MB; "
+        f"torch imported: {result['torch_imported']}"
+    )
     return Row(
         "replies",
         "cold start: bundled path to the first reply",

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import random
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -258,8 +259,10 @@ class InProcessEngine:
             except Exception as exc:
                 raise StoreUnavailableError(unreachable_message(self.store.url, exc)) from None
         if load_models:
-            # The analyser that restates what happened loads beside the models (~2 s, one thread).
-            await asyncio.gather(self.backend.start(), asyncio.to_thread(restate.warm))
+            # The analyser that restates what happened loads beside the models (~2 s) on a thread of
+            # its own, not awaited: start-up does not wait for it, a first restatement does.
+            threading.Thread(target=restate.warm, name="maeum-kiwi", daemon=True).start()
+            await self.backend.start()
         if self.retention_days is not None:
             self._retention = asyncio.create_task(self._retention_loop(self.retention_days))
         if load_models:  # a running bot; store-only commands (reports) send nothing
