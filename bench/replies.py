@@ -115,10 +115,13 @@ CHILD = (
     "        ready = time.perf_counter()\n"
     "        await engine.respond(IncomingMessage(UserRef('bench', 'x'), '오늘 하루 진짜 길었다'))\n"
     "        first = time.perf_counter()\n"
+    "        await engine.respond(IncomingMessage(UserRef('bench', 'y'), '노쇼 또 당했어요 케이크 3개'))\n"
+    "        restated = time.perf_counter()\n"
     "        await engine.close()\n"
     "        import resource\n"
     "        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
     "        print(json.dumps({'ready_s': ready - t, 'first_reply_s': first - t, 'peak_mb': peak_mb,\n"
+    "                          'first_restatement_s': restated - first,\n"
     "                          'torch_imported': 'torch' in sys.modules}))\n"
     "asyncio.run(main())\n"
 )
@@ -130,7 +133,8 @@ def cold_start_row(root: Path) -> Row:
     )
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     note = (
-        f"default settings, fresh process; peak {result['peak_mb']:.0f} MB; "
+        f"default settings, fresh process; then the first restated reply "
+        f"{result['first_restatement_s'] * 1000:.0f} ms (Kiwi loads); peak {result['peak_mb']:.0f} MB; "
         f"torch imported: {result['torch_imported']}"
     )
     return Row(

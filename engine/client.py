@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import random
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.conversation import ConversationPolicy, ConversationService, Inference, ReplyBank, restate
+from engine.conversation import ConversationPolicy, ConversationService, Inference, ReplyBank
 from engine.errors import CheckinError, MaeumError, StoreUnavailableError
 from engine.inference import GenerationRequest, InferenceWorker, ModelSet, SituationMatch
 from engine.mood import (
@@ -259,9 +258,9 @@ class InProcessEngine:
             except Exception as exc:
                 raise StoreUnavailableError(unreachable_message(self.store.url, exc)) from None
         if load_models:
-            # The analyser that restates what happened loads beside the models (~2 s) on a thread of
-            # its own, not awaited: start-up does not wait for it, a first restatement does.
-            threading.Thread(target=restate.warm, name="maeum-kiwi", daemon=True).start()
+            # Kiwi (the restatement's analyser, engine/conversation/restate.py) is not loaded here:
+            # its load holds the GIL for seconds, and beside the models it took the bundled start
+            # from 2.1 s to 6.7 s (medians of 3). The first restatement loads it instead.
             await self.backend.start()
         if self.retention_days is not None:
             self._retention = asyncio.create_task(self._retention_loop(self.retention_days))

@@ -9,7 +9,7 @@ import pytest
 from engine.conversation import reflective, restate
 from engine.conversation.bank import reply_problems
 from engine.safety import assess, is_safe_reply
-from engine.types import IncomingMessage, ReplySource, UserRef
+from engine.types import ConversationResult, IncomingMessage, ReplySource, UserRef
 from tests.fakes.engine import make_engine
 
 pytestmark = pytest.mark.skipif(not restate.available(), reason="kiwipiepy (Kiwi) is not installed")
@@ -103,17 +103,20 @@ def test_a_joyful_restatement_is_exclaimed_and_asks_nothing_already_said() -> No
     assert uncertain and not any("마음이 어떠셨" in o for o in uncertain)
 
 
+async def _first_reply(emotion_model: Path, sqlite_url: str, text: str) -> ConversationResult:
+    """The reply of an engine with no bank and no generator: always reflective."""
+    engine = make_engine(emotion_model, None, sqlite_url)
+    await engine.start()
+    try:
+        return await engine.respond(IncomingMessage(UserRef("console", "me"), text))
+    finally:
+        await engine.close()
+
+
 async def test_an_engine_that_is_not_sure_says_back_what_happened(
     tiny_emotion_model: Path, sqlite_url: str
 ) -> None:
-    engine = make_engine(tiny_emotion_model, None, sqlite_url)
-    await engine.start()
-    try:
-        result = await engine.respond(
-            IncomingMessage(UserRef("console", "me"), "노쇼 또 당했어요 케이크 3개")
-        )
-    finally:
-        await engine.close()
+    result = await _first_reply(tiny_emotion_model, sqlite_url, "노쇼 또 당했어요 케이크 3개")
     assert result.source is ReplySource.REFLECTIVE
     assert result.reply.startswith("노쇼 또 당하셨군요")
 
@@ -122,14 +125,7 @@ async def test_without_kiwi_the_reflective_reply_stands_alone(
     tiny_emotion_model: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(restate, "_analyzer", lambda: None)
-    engine = make_engine(tiny_emotion_model, None, sqlite_url)
-    await engine.start()
-    try:
-        result = await engine.respond(
-            IncomingMessage(UserRef("console", "me"), "노쇼 또 당했어요 케이크 3개")
-        )
-    finally:
-        await engine.close()
+    result = await _first_reply(tiny_emotion_model, sqlite_url, "노쇼 또 당했어요 케이크 3개")
     assert result.source is ReplySource.REFLECTIVE and not result.reply.startswith("노쇼")
     assert not reply_problems(result.reply)
 
