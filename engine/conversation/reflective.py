@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from engine.conversation.bank import reply_problems
 from engine.conversation.feelings import feeling_options, named_feelings
@@ -231,10 +231,11 @@ def reflective_options(
     uncertain: bool,
     text: str = "",
     distribution: Mapping[str, float] | None = None,
-    restated: str | None = None,
+    restater: Callable[[str], str | None] | None = None,
 ) -> tuple[str, ...]:
-    """The replies to choose from; ``restated`` is the message's event said back
-    (engine/conversation/restate.py), put before a reply about the feeling when there is one."""
+    """The replies to choose from. ``restater`` says the message's event back
+    (engine/conversation/restate.py); it is called only where its words would be used, before a
+    reply about the feeling."""
     named = feeling_options(text, None if uncertain else emotion)
     talk = self_talk(text)
     if talk is not None:  # "제가 예민한 건가요": the question about themselves is answered
@@ -244,23 +245,30 @@ def reflective_options(
     told = has_told(text)
     if told and _asks(text):
         return QUESTION
+    restated = restater(text) if restater is not None and text else None
     if restated is not None:
         said = _after_restating(restated, emotion, uncertain, text, distribution)
         if said:
             return said
     if uncertain or emotion not in BY_EMOTION:
-        if distribution and sum(distribution.get(e, 0.0) for e in NEGATIVE) >= NEGATIVE_SHARE:
+        if _clearly_hard(distribution):
             return NEGATIVE_TOLD if told else NEGATIVE_SHORT
         return listening(TOLD_UNCERTAIN if told else UNCERTAIN, text)
     return listening(TOLD[emotion] if told else BY_EMOTION[emotion], text)
+
+
+def _clearly_hard(distribution: Mapping[str, float] | None) -> bool:
+    """Unsure which feeling, but the hard ones hold most of the probability."""
+    if not distribution:
+        return False
+    return sum(distribution.get(e, 0.0) for e in NEGATIVE) >= NEGATIVE_SHARE
 
 
 def _after_restating(
     said: str, emotion: str | None, uncertain: bool, text: str, distribution: Mapping[str, float] | None
 ) -> tuple[str, ...]:
     if uncertain or emotion not in RESTATED:
-        negative = distribution and sum(distribution.get(e, 0.0) for e in NEGATIVE) >= NEGATIVE_SHARE
-        seconds = RESTATED_NEGATIVE if negative else RESTATED_UNCERTAIN
+        seconds = RESTATED_NEGATIVE if _clearly_hard(distribution) else RESTATED_UNCERTAIN
     else:
         seconds = RESTATED[emotion]
     mark = "!" if not uncertain and emotion == "기쁨" else "."

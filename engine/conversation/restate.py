@@ -247,10 +247,10 @@ def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
             head = head[1:]
     if any(t.tag in ("NP", "IC", "ETN") or (t.tag == "EC" and t.form.endswith("요")) for t in head):
         return None  # other people; "게임함 목 다 쉼", "피곤해요 연락 오면": sentences Kiwi ran together
-    # An inner clause with its own ending ("자리양보했는데 사탕 주심", "사셔 말려도"): said back whole,
-    # it mixes plain and honorific speech; only what follows it is said back.
     if _CHAT_NOMINAL.search(text[head[0].start : stem.start] if head else ""):
         return None  # "게임함 목 다 쉼": a chat sentence end Kiwi read as a word
+    # An inner clause with its own ending ("자리양보했는데 사탕 주심", "사셔 말려도"): said back whole,
+    # it mixes plain and honorific speech; only what follows it is said back.
     inner = [i for i, t in enumerate(head) if t.tag == "EC" and i > 0 and head[i - 1].tag == "EP"]
     if inner:
         rest = _after(head, inner[-1])
@@ -270,8 +270,12 @@ def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
     return cut
 
 
+def _either(stem: Any) -> bool:
+    return any(stem.form.endswith(v) for v in _EITHER_VERBS)  # "잘나오", "들어오"
+
+
 def _thing_or_either(stem: Any) -> bool:
-    return stem.form in _THING_VERBS or any(stem.form.endswith(v) for v in _EITHER_VERBS)
+    return stem.form in _THING_VERBS or _either(stem)
 
 
 def _after(head: list[Any], at: int) -> list[Any] | None:
@@ -345,7 +349,7 @@ def _restate(kiwi: Any, text: str, head: list[Any], stem: Any, past: bool, said_
         honor = subject.tag == "NR" or bool(_HONORED.match(noun.removesuffix("님"))) or noun.endswith("님")
     elif bare is not None and stem.form in _THING_VERBS:
         honor = False
-    elif bare is not None and any(stem.form.endswith(v) for v in _EITHER_VERBS):  # "잘나오", "들어오"
+    elif bare is not None and _either(stem):
         if bare.form not in _COMING_THINGS:
             return None
         honor = False

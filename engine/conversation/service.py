@@ -351,10 +351,9 @@ class ConversationService:
                 log.info("a generated reply failed the output check; answering reflectively")
             except Exception as exc:
                 log.error("reply model failed: %s", type(exc).__name__)
-        # Kiwi takes a few ms a message: off the event loop, like the models.
-        restated = await asyncio.to_thread(restate, text)
-        options = reflective_options(
-            emotion.label, self._unsure_of(emotion), text, emotion.distribution, restated
+        # Off the event loop, like the models: the restatement runs Kiwi (and loads it the first time).
+        options = await asyncio.to_thread(
+            reflective_options, emotion.label, self._unsure_of(emotion), text, emotion.distribution, restate
         )
         return self.picker.pick(key, options), ReplySource.REFLECTIVE, None
 

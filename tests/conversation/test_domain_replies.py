@@ -114,7 +114,7 @@ async def test_a_domain_below_its_line_gets_a_reflective_reply() -> None:
     assert source == ReplySource.REFLECTIVE.value and situation is None
     # A reflective reply for the feeling: the event said back first when Kiwi can.
     said = restate(TEXT)
-    expected = reflective_options("우울", False, TEXT, None, said) if said else TOLD["우울"]
+    expected = reflective_options("우울", False, TEXT, None, restate) if said else TOLD["우울"]
     assert reply in expected
 
 
@@ -263,5 +263,5 @@ async def test_a_death_told_is_never_answered_as_good_news() -> None:
     other = "환자분이 오늘 퇴원하셨어요. 사탕도 주셨어요"
     reply, _, _ = await _reply(FakeModels([SituationMatch("joys.trip", 0.1)], joy), other)
     said = restate(other)
-    joyful = reflective_options("기쁨", False, other, None, said) if said else TOLD["기쁨"]
+    joyful = reflective_options("기쁨", False, other, None, restate) if said else TOLD["기쁨"]
     assert reply in joyful or reply in JOY_GENERAL

@@ -96,9 +96,9 @@ def test_replies_after_a_restatement_keep_the_banks_rules_and_pass_the_safety_ch
 
 def test_a_joyful_restatement_is_exclaimed_and_asks_nothing_already_said() -> None:
     text = "오늘 빵 완판했어요!! 기분 최고"
-    options = reflective.reflective_options("기쁨", False, text, None, restate.restate(text))
+    options = reflective.reflective_options("기쁨", False, text, None, restate.restate)
     assert options and all(o.startswith("오늘 빵 완판하셨군요! ") for o in options)
-    uncertain = reflective.reflective_options("일상", True, text, None, "오늘 빵 완판하셨군요")
+    uncertain = reflective.reflective_options("일상", True, text, None, lambda _: "오늘 빵 완판하셨군요")
     # The message says how it felt: no "그때 마음이 어떠셨어요?".
     assert uncertain and not any("마음이 어떠셨" in o for o in uncertain)
 
@@ -135,6 +135,6 @@ def test_the_persons_words_are_held_to_the_banks_rules_too() -> None:
     text = "새벽 5시에 반죽하러 나왔어요"
     said = restate.restate(text)
     assert said is not None and "죽" in said
-    options = reflective.reflective_options("일상", False, text, None, said)
+    options = reflective.reflective_options("일상", False, text, None, restate.restate)
     assert options and not any("죽" in o for o in options)
     assert all(not reply_problems(o) for o in options)
