@@ -152,16 +152,18 @@ RESTATED: dict[str, tuple[str, ...]] = {
         "마음이 많이 가라앉으셨겠어요.",
         "많이 힘드셨을 텐데, 요즘은 좀 어떠세요?",
     ),
-    "일상": ("이야기해 주셔서 고마워요.", "그 이야기 조금 더 들려주실래요?", "들려주셔서 고마워요."),
+    "일상": ("이야기해 주셔서 고마워요.", "그 이야기 조금 더 들려주실래요?", "그 이야기 더 듣고 싶어요."),
 }
 # "그때 마음이 어떠셨어요?" would not fit an event still going on ("입금이 두 달째 안 되고 있군요").
+# A bare thanks after the restatement read as not taking it in (on the judged sets, "들려주셔서
+# 고마워요." 0 of 6 good, "마음이 많이 쓰이셨겠어요." 1 of 5): the seconds ask to hear more instead.
 RESTATED_UNCERTAIN: tuple[str, ...] = (
     "그 일로 지금 마음은 좀 어떠세요?",
-    "이야기해 주셔서 고마워요.",
+    "그 이야기 더 듣고 싶어요.",
     "그 이야기 조금 더 들려주실래요?",
 )
 RESTATED_NEGATIVE: tuple[str, ...] = (
-    "마음이 많이 쓰이셨겠어요.",
+    "많이 힘드셨을 텐데, 지금은 좀 어떠세요?",
     "쉽지 않으셨겠어요.",
     "마음이 무거우셨을 텐데, 지금은 좀 어떠세요?",
 )

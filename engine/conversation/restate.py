@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,13 @@ _STATEMENT_ENDINGS = frozenset(
 )
 # "1등함", "과자 옴": the nominal ending of chat tells a finished event.
 _NOMINAL_ENDINGS = frozenset({"ᆷ", "음"})
+# "…했는데 …": what comes first is often the event, the rest how it went or felt.
+_EVENT_THEN = frozenset({"는데", "ᆫ데", "은데"})
 _CLAUSE_BREAKS = frozenset(
     {"는데", "ᆫ데", "은데", "지만", "어서", "아서", "고", "니까", "으니까", "면서", "으면서"}
 )
+# "빌려준다고 했어요", "그러냐고", "가자고": someone's words.
+_QUOTING = ("다고", "라고", "자고", "냐고")
 _LEADING_SELF = frozenset({"나", "저", "난", "전", "내", "제"})
 _HONORED = re.compile(
     r"^(?:엄마|아빠|어머니|아버지|어머님|아버님|할머니|할아버지|외할머니|외할아버지|부모님|시어머니|시아버지"
@@ -93,12 +98,15 @@ _THING_VERBS = frozenset(
         "끊기",
         "남",
         "깨지",
+        "뜨",
     }
 )
 # Verbs that come with both: "캠핑 왔어요" (the person came), "첫눈 왔어요" (the snow did); "시험
 # 떨어졌어" (the person), "네일 다 떨어짐" (the nails). With a bare noun in front, only the things
 # below are known; anything else is not said back (a wrong honorific reads as broken Korean).
 _EITHER_VERBS = frozenset({"오", "들어오", "나오", "떨어지", "빠지", "나가", "깨", "죽"})
+# ...but only a person "다녀오"s: "새벽 시장 다녀옴" → "새벽 시장 다녀오셨군요".
+_PERSON_VERBS = frozenset({"다녀오", "갔다오", "다녀가"})
 _COMING_THINGS = frozenset(
     {
         "눈",
@@ -196,13 +204,31 @@ def available() -> bool:
     return _analyzer() is not None
 
 
+@dataclass(frozen=True)
+class _Token:
+    """A morpheme read differently from Kiwi's reading (the same fields ``_clause`` uses)."""
+
+    form: str
+    tag: str
+    start: int
+
+
+def _ended(sentence: list[Any]) -> list[Any]:
+    """ "강요함." → "강요함" as a sentence end: before a full stop (or at the end), Kiwi often reads the
+    chat ending "-ㅁ" as a noun-forming one (ETN)."""
+    last = sentence[-1]
+    if last.tag == "ETN" and last.form in _NOMINAL_ENDINGS:
+        return [*sentence[:-1], _Token(last.form, "EF", last.start)]
+    return sentence
+
+
 def _sentences(tokens: list[Any]) -> list[list[Any]]:
     out: list[list[Any]] = []
     current: list[Any] = []
     for token in tokens:
         if token.tag.startswith("S") and token.tag not in ("SN", "SL", "SH"):
             if token.tag == "SF" and current:
-                out.append(current)
+                out.append(_ended(current))
                 current = []
             continue
         current.append(token)
@@ -210,8 +236,23 @@ def _sentences(tokens: list[Any]) -> list[list[Any]]:
             out.append(current)
             current = []
     if current:
-        out.append(current)
+        out.append(_ended(current))
     return out
+
+
+def _first_clause(sentence: list[Any]) -> list[Any] | None:
+    """ "큰 계약을 따냈는데 마감이 2주라 벌써 무섭네요" → the event before "-었는데", as a sentence of
+    its own ("큰 계약을 따냈어요"), for when the rest cannot be said back. Not "…인 줄 알았는데" (a
+    belief, not an event)."""
+    for i, t in enumerate(sentence):
+        if t.tag == "EC" and t.form in _EVENT_THEN and i >= 2 and sentence[i - 1].tag == "EP":
+            stem = sentence[i - 2]
+            if sentence[i - 1].form not in ("었", "았", "였") or not stem.tag.startswith(("VV", "XSV")):
+                return None
+            if stem.form == "알" and i >= 3 and sentence[i - 3].form in ("줄", "것", "거"):
+                return None
+            return [*sentence[:i], _Token("어요", "EF", t.start)]
+    return None
 
 
 def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
@@ -237,8 +278,11 @@ def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
             return None  # "…준비하느라 예민했던 거였어요" explains; it does not tell an event
     else:
         return None  # adjectives ("맛있었음": whose taste?), nouns, endings Kiwi could not place
-    # Someone is quoted or reported ("하래요", "말았데"), or other people are pointed at.
-    if any(t.tag in ("EC", "EF") and t.form in ("래", "대", "데", "라고", "다고") for t in head):
+    # Someone is quoted or reported ("하래요", "말았데", "버티자 했는데"), or other people are pointed at.
+    if any(
+        t.tag in ("EC", "EF") and (t.form in ("래", "대", "데", "자") or t.form.endswith(_QUOTING))
+        for t in head
+    ):
         return None
     # A leading "아", "근데", "나는": not part of what happened.
     while head and (head[0].tag in ("IC", "MAJ") or (head[0].tag == "NP" and head[0].form in _LEADING_SELF)):
@@ -257,7 +301,8 @@ def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
         if rest is None or _thing_or_either(stem):
             return None  # "네일 받았는데 3일 만에 다 떨어짐": who or what fell is in the part cut off
         head = rest
-    cut = _restate(kiwi, text, head, stem, past, said_honor)
+    whole = not inner
+    cut = _restate(kiwi, text, head, stem, past, said_honor, whole)
     while cut is not None and len(cut.replace(" ", "")) > MAX_CHARS:
         breaks = [i for i, t in enumerate(head) if t.tag == "EC" and t.form in _CLAUSE_BREAKS]
         if not breaks:
@@ -266,12 +311,12 @@ def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
         if rest is None or _thing_or_either(stem):
             return None
         head = rest
-        cut = _restate(kiwi, text, head, stem, past, said_honor)
+        cut = _restate(kiwi, text, head, stem, past, said_honor, whole=False)
     return cut
 
 
 def _either(stem: Any) -> bool:
-    return any(stem.form.endswith(v) for v in _EITHER_VERBS)  # "잘나오", "들어오"
+    return stem.form not in _PERSON_VERBS and any(stem.form.endswith(v) for v in _EITHER_VERBS)  # "잘나오"
 
 
 def _thing_or_either(stem: Any) -> bool:
@@ -298,9 +343,9 @@ def _subject(head: list[Any]) -> tuple[bool, Any]:
     nobody is said (the person). Not known for the subject of a clause that is not the main one's
     ("간부가 작업 시켜서 못 감": who did not go?)."""
     for i, t in enumerate(head):
-        person_topic = (
-            t.tag == "JX" and t.form in ("은", "는", "도") and i > 0 and head[i - 1].form in _PEOPLE
-        )
+        # "친구들은": the plural suffix between the person and the particle.
+        noun = head[i - 2] if i > 1 and head[i - 1].tag == "XSN" and head[i - 1].form == "들" else head[i - 1]
+        person_topic = t.tag == "JX" and t.form in ("은", "는", "도") and i > 0 and noun.form in _PEOPLE
         if not (t.tag == "JKS" and i > 0) and not person_topic:
             continue
         later = head[i + 1 :]
@@ -318,9 +363,15 @@ def _subject(head: list[Any]) -> tuple[bool, Any]:
     return True, None
 
 
-def _restate(kiwi: Any, text: str, head: list[Any], stem: Any, past: bool, said_honor: bool) -> str | None:
+def _restate(
+    kiwi: Any, text: str, head: list[Any], stem: Any, past: bool, said_honor: bool, whole: bool = True
+) -> str | None:
     content = [t for t in head if t.tag.startswith(("NN", "SN", "SL", "VV", "VA", "XR", "MAG", "MM"))]
-    if len(content) < 2:  # "통보하셨군요", "자셨군요": nothing of what happened is said back
+    # "통보하셨군요", "자셨군요": nothing of what happened is said back; "된장 담그셨군요" (a noun and
+    # a verb of its own, not "하") does, unless a clause was cut off in front: "(할머니한테 자리
+    # 양보했는데) 사탕 주심" would say back the grandmother's act as the person's.
+    single = whole and bool(content) and content[-1].tag.startswith("NN") and stem.tag == "VV"
+    if len(content) < 2 and not single:
         return None
     # The noun nearest the verb without a case particle: "빚만 남았어요", "색 너무 잘나옴".
     bare = None
@@ -401,4 +452,10 @@ def restate(text: str) -> str | None:
     # after a child's 100점, "옆집에서 쪽지 붙였어요" after a complaint), and saying one of them back
     # as if it were the news reads as half listening, or as the wrong person's act.
     sentences = _sentences(tokens)
-    return _clause(kiwi, clean, sentences[0]) if sentences else None
+    if not sentences:
+        return None
+    said = _clause(kiwi, clean, sentences[0])
+    if said is None:
+        first = _first_clause(sentences[0])
+        said = _clause(kiwi, clean, first) if first else None
+    return said

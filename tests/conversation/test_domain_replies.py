@@ -265,3 +265,15 @@ async def test_a_death_told_is_never_answered_as_good_news() -> None:
     said = restate(other)
     joyful = reflective_options("기쁨", False, other, None, restate) if said else TOLD["기쁨"]
     assert reply in joyful or reply in JOY_GENERAL
+
+
+async def test_unsure_of_the_feeling_a_situation_answers_only_when_the_match_is_sure() -> None:
+    """With the emotion uncertain, a match the bank would take (0.6, above its 0.3 line) is not
+    sure enough: on the judged sets those replies were wrong as often as good."""
+    matches = [SituationMatch("work.boss", 0.6), SituationMatch("work.overtime", 0.3)]
+    uncertain = EmotionPrediction("분노", 0.45, {**{e: 0.11 for e in LABELS}, "분노": 0.45}, uncertain=True)
+    _, source, situation = await _reply(FakeModels(matches, uncertain))
+    assert (source, situation) == (ReplySource.REFLECTIVE.value, None)
+    sure = [SituationMatch("work.boss", 0.75), SituationMatch("work.overtime", 0.2)]
+    reply, source, situation = await _reply(FakeModels(sure, uncertain))
+    assert (source, situation) == ("bank", "work.boss") and "상사" in reply

@@ -44,6 +44,18 @@ pytestmark = pytest.mark.skipif(not restate.available(), reason="kiwipiepy (Kiwi
         ),
         # An inner clause with its own ending is left out: "사 갔는데" said back would mix speech levels.
         ("엄마 생신이라 케이크 사 갔는데 엄마가 엄청 좋아함", "엄마가 엄청 좋아하셨군요"),
+        # When the rest cannot be said back, the event before "-었는데" is.
+        ("큰 계약을 따냈는데 마감이 2주라 벌써 무섭네요.", "큰 계약을 따내셨군요"),
+        ("건강검진 결과 문자 왔는데 재검 하래요", "건강검진 결과 문자 왔군요"),
+        ("머리 탈색 했는데 생각보다 색 너무 잘나옴", "머리 탈색하셨군요"),
+        (
+            "오늘 버스에서 할머니한테 자리양보했는데 사탕주심ㅋㅋ귀여우셔",
+            "오늘 버스에서 할머니한테 자리양보하셨군요",
+        ),
+        # One noun and its own verb; only a person "다녀오"s; a chat "-ㅁ" before a full stop.
+        ("된장 담갔다ㅎ", "된장 담그셨군요"),
+        ("새벽 시장 다녀옴", "새벽 시장 다녀오셨군요"),
+        ("오늘 드디어 이사함.", "오늘 드디어 이사하셨군요"),
     ],
 )
 def test_an_event_is_said_back_in_the_persons_words(message: str, said: str) -> None:
@@ -54,7 +66,8 @@ def test_an_event_is_said_back_in_the_persons_words(message: str, said: str) -> 
     "message",
     [
         "병원에 가봐야 할까요?",  # a question
-        "건강검진 결과 문자 왔는데 재검 하래요",  # someone else's words
+        "건강검진 결과 재검 하래요",  # someone else's words
+        "합격한 줄 알았는데 떨어졌어요",  # a belief before "-는데", not an event
         "이러다 시험 망하겠다",  # a guess
         "집에 가고 싶어요",  # a wish
         "출근길에 누가 제 신발을 밟고 갔어요",  # other people's pronouns: whose shoes, said back?
@@ -66,7 +79,6 @@ def test_an_event_is_said_back_in_the_persons_words(message: str, said: str) -> 
         "밤에 어머니가 현관문 열고 나가셔서 동네를 한 시간 찾아 헤맸습니다",
         "간부가 주말에 작업 시켜서 종교행사도 못감",
         "네일 받았는데 3일 만에 다 떨어짐",
-        "머리 탈색 했는데 생각보다 색 너무 잘나옴",
         "형은 부모님 모시는 거 하나도 안 도와주면서 유산 얘기만 해요",
         "MT 가서 밤새 마피아 게임함ㅋㅋㅋ 목 다 쉼",
         "사람 만나는 게 다 피곤해요 연락 오면 일부러 안 받아요",
