@@ -71,6 +71,9 @@ _CLAUSE_BREAKS = frozenset(
 )
 # "빌려준다고 했어요", "그러냐고", "가자고": someone's words.
 _QUOTING = ("다고", "라고", "자고", "냐고")
+# A person's humble words for their own family, said back to them: "집사람을 먼저 보내셨군요" reads
+# as calling their wife by the humble word.
+_HUMBLE_WORDS = {"집사람": "아내분", "안사람": "아내분", "마누라": "아내분"}
 _LEADING_SELF = frozenset({"나", "저", "난", "전", "내", "제"})
 _HONORED = re.compile(
     r"^(?:엄마|아빠|어머니|아버지|어머님|아버님|할머니|할아버지|외할머니|외할아버지|부모님|시어머니|시아버지"
@@ -289,6 +292,8 @@ def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
         head = head[1:]
         while head and head[0].tag.startswith("J"):
             head = head[1:]
+    if any(t.form == "들" and t.tag == "XSN" and i and head[i - 1].tag == "MAG" for i, t in enumerate(head)):
+        return None  # "다들 폰만 보고 있네": everyone else's act
     if any(t.tag in ("NP", "IC", "ETN") or (t.tag == "EC" and t.form.endswith("요")) for t in head):
         return None  # other people; "게임함 목 다 쉼", "피곤해요 연락 오면": sentences Kiwi ran together
     if _CHAT_NOMINAL.search(text[head[0].start : stem.start] if head else ""):
@@ -398,8 +403,8 @@ def _restate(
     elif subject is not None:
         noun = subject.form
         honor = subject.tag == "NR" or bool(_HONORED.match(noun.removesuffix("님"))) or noun.endswith("님")
-    elif bare is not None and stem.form in _THING_VERBS:
-        honor = False
+    elif stem.form in _THING_VERBS and (bare is not None or stem.form == "되"):
+        honor = False  # "되" without its noun too: "카드값으로 순삭됐군요", not "순삭되셨군요"
     elif bare is not None and _either(stem):
         if bare.form not in _COMING_THINGS:
             return None
@@ -425,6 +430,8 @@ def _restate(
     # Now: "요즘 운동 다니시는군요", "비 오는군요" ("있군요" for a thing's state).
     present = not past and stem.tag != "VCP" and not (stem.form == "있" and not honor)
     tail.append(("는군요" if present else "군요", "EF"))
+    for humble, plain in _HUMBLE_WORDS.items():  # said back to the person, their word is raised
+        front = front.replace(humble, plain)
     said = _SPACES.sub(" ", front + kiwi.join(tail)).strip()
     if len(front.replace(" ", "")) < MIN_HEAD_CHARS:
         return None

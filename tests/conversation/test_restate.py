@@ -56,6 +56,11 @@ pytestmark = pytest.mark.skipif(not restate.available(), reason="kiwipiepy (Kiwi
         ("된장 담갔다ㅎ", "된장 담그셨군요"),
         ("새벽 시장 다녀옴", "새벽 시장 다녀오셨군요"),
         ("오늘 드디어 이사함.", "오늘 드디어 이사하셨군요"),
+        # A thing's passive keeps no honorific; a humble word for one's own wife is raised.
+        ("월급 들어오자마자 카드값으로 순삭됨ㅋㅋㅋ", "월급 들어오자마자 카드값으로 순삭됐군요"),
+        ("작년 가을에 집사람을 먼저 보냈습니다.", "작년 가을에 아내분을 먼저 보내셨군요"),
+        # Everyone else's act is not said back; the event before it is.
+        ("오랜만에 지하철 탔는데 다들 폰만 보고 있네.", "오랜만에 지하철 타셨군요"),
     ],
 )
 def test_an_event_is_said_back_in_the_persons_words(message: str, said: str) -> None:
