@@ -66,9 +66,10 @@ _STATEMENT_ENDINGS = frozenset(
 _NOMINAL_ENDINGS = frozenset({"ᆷ", "음"})
 # "…했는데 …": what comes first is often the event, the rest how it went or felt.
 _EVENT_THEN = frozenset({"는데", "ᆫ데", "은데"})
-_CLAUSE_BREAKS = frozenset(
-    {"는데", "ᆫ데", "은데", "지만", "어서", "아서", "고", "니까", "으니까", "면서", "으면서"}
-)
+_CLAUSE_BREAKS = _EVENT_THEN | {"지만", "어서", "아서", "고", "니까", "으니까", "면서", "으면서"}
+# The pre-final endings a restated predicate may carry: the past, the subject honorific.
+_PAST = frozenset({"었", "았", "였"})
+_HONORIFIC = frozenset({"시", "으시"})
 # "빌려준다고 했어요", "그러냐고", "가자고": someone's words.
 _QUOTING = ("다고", "라고", "자고", "냐고")
 # A person's humble words for their own family, said back to them: "집사람을 먼저 보내셨군요" reads
@@ -250,7 +251,7 @@ def _first_clause(sentence: list[Any]) -> list[Any] | None:
     for i, t in enumerate(sentence):
         if t.tag == "EC" and t.form in _EVENT_THEN and i >= 2 and sentence[i - 1].tag == "EP":
             stem = sentence[i - 2]
-            if sentence[i - 1].form not in ("었", "았", "였") or not stem.tag.startswith(("VV", "XSV")):
+            if sentence[i - 1].form not in _PAST or not stem.tag.startswith(("VV", "XSV")):
                 return None
             if stem.form == "알" and i >= 3 and sentence[i - 3].form in ("줄", "것", "거"):
                 return None
@@ -268,9 +269,9 @@ def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
         return None
     stem, endings = body[stem_at], body[stem_at + 1 :]
     nominal = sentence[-1].form in _NOMINAL_ENDINGS and stem.tag != "VCP"  # "걱정임" is now, not past
-    past = any(t.form in ("었", "았", "였") for t in endings) or nominal
-    said_honor = any(t.form in ("시", "으시") for t in endings)
-    if any(t.form not in ("었", "았", "였", "시", "으시") for t in endings):
+    past = any(t.form in _PAST for t in endings) or nominal
+    said_honor = any(t.form in _HONORIFIC for t in endings)
+    if any(t.form not in _PAST | _HONORIFIC for t in endings):
         return None  # "겠" (a guess), "었었"…
     head = body[:stem_at]
     if _PREDICATE.match(stem.tag):
@@ -306,8 +307,7 @@ def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
         if rest is None or _thing_or_either(stem):
             return None  # "네일 받았는데 3일 만에 다 떨어짐": who or what fell is in the part cut off
         head = rest
-    whole = not inner
-    cut = _restate(kiwi, text, head, stem, past, said_honor, whole)
+    cut = _restate(kiwi, text, head, stem, past, said_honor, whole=not inner)
     while cut is not None and len(cut.replace(" ", "")) > MAX_CHARS:
         breaks = [i for i, t in enumerate(head) if t.tag == "EC" and t.form in _CLAUSE_BREAKS]
         if not breaks:
@@ -348,10 +348,13 @@ def _subject(head: list[Any]) -> tuple[bool, Any]:
     nobody is said (the person). Not known for the subject of a clause that is not the main one's
     ("간부가 작업 시켜서 못 감": who did not go?)."""
     for i, t in enumerate(head):
+        if i == 0:
+            continue
         # "친구들은": the plural suffix between the person and the particle.
-        noun = head[i - 2] if i > 1 and head[i - 1].tag == "XSN" and head[i - 1].form == "들" else head[i - 1]
-        person_topic = t.tag == "JX" and t.form in ("은", "는", "도") and i > 0 and noun.form in _PEOPLE
-        if not (t.tag == "JKS" and i > 0) and not person_topic:
+        plural = i > 1 and head[i - 1].tag == "XSN" and head[i - 1].form == "들"
+        noun = head[i - 2] if plural else head[i - 1]
+        person_topic = t.tag == "JX" and t.form in ("은", "는", "도") and noun.form in _PEOPLE
+        if t.tag != "JKS" and not person_topic:
             continue
         later = head[i + 1 :]
         for j, u in enumerate(later[:-1]):
@@ -369,7 +372,7 @@ def _subject(head: list[Any]) -> tuple[bool, Any]:
 
 
 def _restate(
-    kiwi: Any, text: str, head: list[Any], stem: Any, past: bool, said_honor: bool, whole: bool = True
+    kiwi: Any, text: str, head: list[Any], stem: Any, past: bool, said_honor: bool, whole: bool
 ) -> str | None:
     content = [t for t in head if t.tag.startswith(("NN", "SN", "SL", "VV", "VA", "XR", "MAG", "MM"))]
     # "통보하셨군요", "자셨군요": nothing of what happened is said back; "된장 담그셨군요" (a noun and
