@@ -321,10 +321,16 @@ class ConversationService:
             if thread is not None and _is_acknowledgement(text):
                 return self.picker.pick(key, FOLLOW_UP), ReplySource.REFLECTIVE, None
         if bank is not None:
-            situation = await self._matched_situation(bank, text, emotion)
+            situation, topic = await self._matched_situation(bank, text, emotion)
             # A short message with a situation of its own ("요즘 사는 게 재미가 없어요" after a
             # wedding speech) starts there; one without ("그래서 더 힘들어") continues the thread.
-            if thread is not None and (situation is None or situation.id not in bank.situations):
+            # One the bank would place elsewhere but for an uncertain feeling ("면접 보고 왔는데
+            # 망친 것 같아" after a diet) is not the thread's either: the reflective reply answers.
+            if (
+                thread is not None
+                and (situation is None or situation.id not in bank.situations)
+                and topic in (None, thread.id)
+            ):
                 return self.picker.pick(key, thread.options(feeling)), ReplySource.BANK, thread.id
             if situation is not None:
                 if situation.id in bank.situations:  # a domain's general entry opens no thread
@@ -367,20 +373,22 @@ class ConversationService:
 
     async def _matched_situation(
         self, bank: ReplyBank, text: str, emotion: EmotionPrediction
-    ) -> Situation | None:
+    ) -> tuple[Situation | None, str | None]:
         """The most likely situation above the threshold whose emotions agree with a confident
-        emotion reading; None when there is none (then maeum is not sure)."""
+        emotion reading (None when there is none: then maeum is not sure), and the situation the
+        message is about by the bank's own line alone, before the feeling is considered."""
         short = bank.short_match(text)
         if short is not None:  # "ㅎㅇ", "ㅠㅠㅠ", "...": written as one of the bank's own examples
-            return short
+            return short, short.id
         try:
             matches = await self.inference.match(text)
         except Exception as exc:
             log.error("reply bank matcher failed: %s", type(exc).__name__)
-            return None
+            return None, None
         threshold = self.policy.bank_threshold
         if threshold is None:
             threshold = self.inference.bank_threshold
+        topic = matches[0].situation if matches and matches[0].probability >= threshold else None
         if self._unsure_of(emotion):
             threshold = max(threshold, self.policy.unsure_bank_threshold)
         for match in matches:
@@ -392,8 +400,8 @@ class ConversationService:
             if not situation.allows(text) and match.probability < self.policy.unprompted_threshold:
                 continue
             if self._agrees(situation, emotion) or self._sure_of(match, situation, emotion):
-                return situation
-        return self._matched_domain(bank, matches, emotion)
+                return situation, topic
+        return self._matched_domain(bank, matches, emotion), topic
 
     def _matched_domain(
         self, bank: ReplyBank, matches: list[SituationMatch], emotion: EmotionPrediction

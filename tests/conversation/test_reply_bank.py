@@ -311,3 +311,15 @@ async def test_a_greeting_in_two_jamo_gets_the_greeting(engine: InProcessEngine)
     for text, situation in (("ㅎㅇ", "chat.hello"), ("...", "chat.sigh")):
         result = await engine.respond(IncomingMessage(UserRef("telegram", f"s-{text}"), text))
         assert result.source is ReplySource.BANK and result.situation == situation, (text, result.reply)
+
+
+async def test_a_short_message_held_back_only_by_an_uncertain_feeling_is_not_the_threads(
+    engine: InProcessEngine,
+) -> None:
+    """"면접 보고 왔는데 망친 것 같아" after a diet: the bank places it at an interview (above its own
+    line) and holds back only because the feeling is uncertain; it is not a follow-up to the diet."""
+    who = UserRef("telegram", "held-back")
+    first = await engine.respond(IncomingMessage(who, "다이어트 한 달째인데 2키로 빠졌어요"))
+    assert first.situation is not None and first.situation.startswith("health.")
+    second = await engine.respond(IncomingMessage(who, "면접 보고 왔는데 망친 것 같아"))
+    assert second.situation != first.situation and second.source is ReplySource.REFLECTIVE
