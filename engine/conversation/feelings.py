@@ -48,10 +48,16 @@ FEELINGS: tuple[Feeling, ...] = (
         "억울한 일을 겪으면 속이 계속 끓죠. 그 마음 충분히 이해돼요.",
     ),
     _f(
-        "서운함", "슬픔", r"서운|섭섭|서러[워운웠]|서럽", "서운한 마음",
+        "서운함", "슬픔", r"서운|섭섭", "서운한 마음",
         "서운한 마음이 드셨군요. 마음을 쓴 만큼 더 서운하게 느껴지죠.",
         "많이 서운하셨겠어요. 어떤 부분이 제일 마음에 남으세요?",
         "서운한 마음은 말하기도 조심스러운데, 여기서는 편하게 꺼내 주셔도 돼요.",
+    ),
+    _f(
+        "서러움", "슬픔", r"서러[워운웠]|서럽", "서러운 마음",
+        "많이 서러우셨겠어요. 그 마음 여기서 편하게 꺼내 주셔도 돼요.",
+        "서러운 마음이 북받치셨군요. 제가 여기서 들을게요.",
+        "혼자 서러운 마음을 안고 계셨군요. 이야기해 주셔서 고마워요.",
     ),
     _f(
         "미안함", "슬픔", r"미안(?!한데|하지만|한 데)|죄책감|죄송한 마음", "미안한 마음",
@@ -102,10 +108,14 @@ FEELINGS: tuple[Feeling, ...] = (
         "지친 마음을 여기까지 가져와 주셨네요. 천천히 이야기해 주셔도 돼요.",
     ),
     _f(
-        "허전함", "우울", r"허전|공허|허무|헛헛", "허전한 마음",
+        "허전함", "우울", r"허전|헛헛", "허전한 마음",
         "마음 한쪽이 허전하시군요. 그 마음 조금 더 들려주실래요?",
         "허전하고 헛헛한 마음이 드실 때가 있죠. 제가 여기서 들을게요.",
-        "허무한 마음이 크시겠어요. 요즘 어떤 순간에 그런 마음이 제일 드세요?",
+    ),
+    _f(
+        "허무함", "우울", r"공허|허무", "허무한 마음",
+        "마음이 많이 허무하시군요. 그 마음 조금 더 들려주실래요?",
+        "허무하고 공허한 마음이 드실 때가 있죠. 제가 여기서 들을게요.",
     ),
     _f(
         "속상함", "슬픔", r"속상", "속상한 마음",
@@ -242,14 +252,19 @@ _AFTER = re.compile(
 _BEFORE = re.compile(r"(?:^|\s)(?:안|덜|못)\s*$")
 
 
-def _position(feeling: Feeling, text: str) -> int | None:
+def _own(feeling: Feeling, text: str) -> re.Match[str] | None:
     """Where the message first names this feeling as the writer's own; None when it does not."""
     for match in feeling.pattern.finditer(text):
         before = text[max(0, match.start() - 4) : match.start()]
         if _BEFORE.search(before) or _AFTER.search(text[match.end() :]):
             continue
-        return match.start()
+        return match
     return None
+
+
+def _position(feeling: Feeling, text: str) -> int | None:
+    match = _own(feeling, text)
+    return None if match is None else match.start()
 
 
 def named_feelings(text: str) -> list[Feeling]:
@@ -305,3 +320,82 @@ _DEATH = re.compile(
 def tells_a_death(text: str) -> bool:
     """The message tells of a death: never answered as good news, whatever the reading says."""
     return bool(_DEATH.search(text))
+
+
+# After the event said back ("돌잔치 다녀오셨군요."), the feeling in the person's own word: on the
+# judged sets a restatement followed by the right, specific feeling read as listening, and a
+# named feeling swapped for a neighbour (서럽다 answered as 서운함, 허전함 as 허무함) did not.
+_SAID_AFTER: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(word), sentence)
+    for word, sentence in (
+        (r"외로|외롭", "많이 외로우셨겠어요."),
+        (r"쓸쓸", "많이 쓸쓸하셨겠어요."),
+        (r"창피|쪽 ?팔", "많이 창피하셨겠어요."),
+        (r"민망", "많이 민망하셨겠어요."),
+        (r"부끄", "얼굴이 화끈하셨겠어요."),
+        (r"수치", "많이 수치스러우셨겠어요."),
+        (r"억울", "정말 억울하셨겠어요."),
+        (r"서운", "많이 서운하셨겠어요."),
+        (r"섭섭", "많이 섭섭하셨겠어요."),
+        (r"서러|서럽", "많이 서러우셨겠어요."),
+        (r"죄책감", "죄책감이 많이 드셨겠어요."),
+        (r"미안|죄송", "미안한 마음이 크셨겠어요."),
+        (r"후회", "후회되는 마음이 크시겠어요."),
+        (r"막막", "앞이 많이 막막하시겠어요."),
+        (r"답답", "많이 답답하셨겠어요."),
+        (r"무서|무섭", "많이 무서우셨겠어요."),
+        (r"두려|두렵", "많이 두려우셨겠어요."),
+        (r"겁", "겁이 많이 나셨겠어요."),
+        (r"떨려|떨리", "많이 떨리시겠어요."),
+        (r"긴장", "많이 긴장되시겠어요."),
+        (r"초조|조마조마", "마음이 많이 초조하시겠어요."),
+        (r"걱정", "걱정이 많이 되시겠어요."),
+        (r"불안", "많이 불안하시겠어요."),
+        (r"무기력|녹초|기진맥진", "몸도 마음도 많이 지치셨겠어요."),
+        (r"지쳐|지친|지칩|지쳤", "많이 지치셨겠어요."),
+        (r"허전", "마음 한쪽이 많이 허전하셨겠어요."),
+        (r"공허", "마음이 많이 공허하셨겠어요."),
+        (r"허무", "많이 허무하셨겠어요."),
+        (r"헛헛", "마음이 많이 헛헛하셨겠어요."),
+        (r"속상", "많이 속상하셨겠어요."),
+        (r"짜증", "정말 짜증 나셨겠어요."),
+        (r"어이", "정말 어이없으셨겠어요."),
+        (r"황당", "정말 황당하셨겠어요."),
+        (r"열 ?받|빡|화", "정말 화가 나셨겠어요."),
+        (r"부러|부럽", "부러운 마음이 드는 것도 당연해요."),
+        (r"질투", "그런 마음이 드는 것도 자연스러워요."),
+        (r"그리|그립", "많이 그리우시겠어요."),
+        (r"아쉬|아쉽", "많이 아쉬우셨겠어요."),
+        (r"슬퍼|슬프|슬펐", "많이 슬프셨겠어요."),
+        (r"우울", "마음이 많이 우울하셨겠어요."),
+        (r"부담", "부담이 많이 되시겠어요."),
+        (r"당황|멘붕", "많이 당황하셨겠어요."),
+        (r"뿌듯|기특|자랑스러", "정말 뿌듯하시겠어요!"),
+        (r"설레|설렘|두근", "정말 설레시겠어요!"),
+        (r"행복", "정말 행복하셨겠어요!"),
+        (r"신나|신났", "정말 신나셨겠어요!"),
+        (r"기뻐|기쁘|기쁜|기뻤", "정말 기쁘셨겠어요!"),
+        (r"후련|시원", "속이 후련하시겠어요."),
+        (r"홀가분", "마음이 홀가분하시겠어요."),
+        (r"복잡|싱숭생숭|심란", "마음이 많이 복잡하시겠어요."),
+        (r"고마|고맙|감사", "고마운 마음이 참 따뜻하게 느껴져요."),
+    )
+)
+
+
+def said_after(text: str, reading: str | None = None) -> str | None:
+    """The sentence for the feeling the message names, to follow its restated event: the first
+    named feeling, in the person's own word; two feelings of different kinds, both; None when
+    the message names none (or only one with no such sentence: relief, a mixed "좋은데")."""
+    found = [f for f in named_feelings(text) if reading is None or not opposed(f.emotion, reading)]
+    if not found:
+        return None
+    first = found[0]
+    other = next((f for f in found[1:] if f.emotion != first.emotion), None)
+    if other is not None:
+        return f"{pair_phrase(first, other)} 함께 드시겠어요."
+    match = _own(first, text)
+    if match is None:
+        return None
+    word = match.group(0)
+    return next((sentence for pattern, sentence in _SAID_AFTER if pattern.search(word)), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.conversation.bank import reply_problems
-from engine.conversation.feelings import FEELINGS, feeling_options, mixed_reply, named_feelings
+from engine.conversation.feelings import FEELINGS, feeling_options, mixed_reply, named_feelings, said_after
 from engine.conversation.reflective import TOLD_UNCERTAIN, reflective_options
 from engine.safety import assess, is_safe_reply
 
@@ -78,3 +78,37 @@ def test_every_feeling_reply_keeps_the_banks_rules() -> None:
     for reply in replies:
         assert reply_problems(reply) == [], reply
         assert is_safe_reply(reply) and not assess(reply).is_crisis, reply
+
+
+@pytest.mark.parametrize(
+    ("text", "sentence"),
+    [
+        ("자취 4년찬데 아플때 진짜 서럽다ㅠㅠ", "많이 서러우셨겠어요."),  # not 서운함
+        ("돌잔치 다녀왔는데 괜히 허전함", "마음 한쪽이 많이 허전하셨겠어요."),  # not 허무함
+        ("동창들 만나고 오는 길이 허무했어요", "많이 허무하셨겠어요."),
+        ("면접 붙었는데 기쁘면서도 걱정돼", "기쁜 마음과 걱정되는 마음이 함께 드시겠어요."),
+    ],
+)
+def test_after_the_event_the_feeling_is_said_in_the_persons_own_word(text: str, sentence: str) -> None:
+    assert said_after(text) == sentence
+    assert reply_problems(sentence) == [] and is_safe_reply(sentence)
+
+
+def test_a_named_feeling_follows_the_restated_event_once() -> None:
+    from engine.conversation.restate import restate
+
+    text = "오늘 대학동기 애기 돌잔치 다녀왔는데 괜히 허전함ㅠ"
+    assert reflective_options("슬픔", False, text, None, restate) == (
+        "오늘 대학동기 애기 돌잔치 다녀오셨군요. 마음 한쪽이 많이 허전하셨겠어요.",
+    )
+    # The restatement already says the feeling: not said twice ("지치셨군요. 많이 지치셨겠어요.").
+    tired = "그냥 좀 지쳤어"
+    assert reflective_options("우울", False, tired, None, restate) == named_feelings(tired)[0].replies
+
+
+def test_every_after_sentence_keeps_the_banks_rules() -> None:
+    from engine.conversation.feelings import _SAID_AFTER
+
+    for _, sentence in _SAID_AFTER:
+        assert reply_problems(sentence) == [], sentence
+        assert is_safe_reply(sentence) and not assess(sentence).is_crisis, sentence

@@ -156,19 +156,49 @@ def test_reflective_replies_assume_no_feeling_when_the_emotion_is_uncertain() ->
     assert reflective_options("분노", True, "오늘 회사에서 생각지도 못한 일이 있었어요") == TOLD_UNCERTAIN
 
 
-def test_unsure_which_hard_feeling_still_meets_it_as_a_hard_one() -> None:
+def test_unsure_which_hard_feeling_names_the_two_it_holds_most() -> None:
     """Anger or sadness, the model cannot tell; that it is hard it can (0.7 of the probability on
-    the hard feelings): the reply says so without naming which."""
-    from engine.conversation.reflective import NEGATIVE_SHORT, NEGATIVE_TOLD, reflective_options
+    the hard feelings): the reply names the two hard feelings the reading holds most."""
+    from engine.conversation.reflective import NEGATIVE_SHORT, reflective_options
 
     hard = {"분노": 0.4, "슬픔": 0.35, "기쁨": 0.1, "일상": 0.15}
     told = "오늘 회사에서 생각지도 못한 일이 있었어요"
-    assert reflective_options("분노", True, told, hard) == NEGATIVE_TOLD
+    options = reflective_options("분노", True, told, hard)
+    assert options and all(o.startswith("속상하기도 하고 화도 많이 나셨겠어요.") for o in options)
     assert reflective_options("분노", True, "ㅡㅡ", hard) == NEGATIVE_SHORT
     mixed = {"분노": 0.3, "슬픔": 0.2, "기쁨": 0.35, "일상": 0.15}
     assert reflective_options("기쁨", True, told, mixed) == TOLD_UNCERTAIN
-    for reply in NEGATIVE_SHORT + NEGATIVE_TOLD:
+    for reply in NEGATIVE_SHORT + options:
         assert reply_problems(reply) == [], reply
+
+
+def test_anger_is_named_only_as_the_clear_first_and_loneliness_when_it_is_told() -> None:
+    """Read blind, "화도 나셨겠어요" added to worry or loneliness was the commonest complaint."""
+    from engine.conversation.reflective import LONELY, hard_pair, lonely
+
+    worry_then_anger = {"불안": 0.4, "분노": 0.3, "슬픔": 0.1, "일상": 0.2}
+    assert hard_pair(worry_then_anger) == "걱정도 되고 많이 속상하셨겠어요."
+    weak_anger_first = {"분노": 0.3, "우울": 0.25, "불안": 0.22, "슬픔": 0.18, "기쁨": 0.05}
+    assert hard_pair(weak_anger_first) == "걱정도 되고 마음도 많이 지치셨겠어요."
+    clear_anger = {"분노": 0.5, "슬픔": 0.3, "일상": 0.2}
+    assert hard_pair(clear_anger) == "속상하기도 하고 화도 많이 나셨겠어요."
+    assert hard_pair({"기쁨": 0.5, "일상": 0.5}) is None
+    alone = "이사 와서 동네에 아는 사람이 하나도 없어요"
+    assert lonely(alone) and hard_pair(worry_then_anger, alone) == LONELY
+    assert not lonely("혼자 캠핑 왔어요. 조용하고 너무 좋네요") and not lonely("아무도 몰라요")
+
+
+def test_an_achievement_is_congratulated_and_a_miss_is_not() -> None:
+    from engine.conversation.reflective import CONGRATULATE, achieved, reflective_options
+    from engine.conversation.restate import restate
+
+    assert achieved("드디어 자격증 땄어요") and achieved("-5kg 달성💪")
+    assert not achieved("자격증 시험 또 떨어졌어") and not achieved("합격 못 했어요")
+    leaning = {"기쁨": 0.45, "일상": 0.3, "불안": 0.25}
+    assert reflective_options("기쁨", True, "-5kg 달성💪", leaning, restate) == CONGRATULATE
+    # Not joy-leaning enough: no congratulation on a guess.
+    unsure = {"기쁨": 0.3, "일상": 0.3, "불안": 0.4}
+    assert reflective_options("기쁨", True, "-5kg 달성💪", unsure) != CONGRATULATE
 
 
 def test_replies_do_not_repeat_for_a_person_and_memory_is_bounded() -> None:
@@ -295,8 +325,13 @@ def test_a_short_key_two_situations_share_is_left_to_the_matcher(tmp_path: Path)
     from engine.conversation.bank import ReplyBank
 
     def situation(sid: str, texts: list[str]) -> dict[str, object]:
-        return {"id": sid, "title": sid, "emotions": ["일상"], "replies": ["네, 듣고 있어요."],
-                "messages": [{"text": t, "emotion": "일상"} for t in texts]}
+        return {
+            "id": sid,
+            "title": sid,
+            "emotions": ["일상"],
+            "replies": ["네, 듣고 있어요."],
+            "messages": [{"text": t, "emotion": "일상"} for t in texts],
+        }
 
     situations = [situation("chat.a", ["음", "ㅎㅇ"]), situation("chat.b", ["음"])]
     data = {"domain": "chat", "situations": situations}
@@ -316,7 +351,7 @@ async def test_a_greeting_in_two_jamo_gets_the_greeting(engine: InProcessEngine)
 async def test_a_short_message_held_back_only_by_an_uncertain_feeling_is_not_the_threads(
     engine: InProcessEngine,
 ) -> None:
-    """"면접 보고 왔는데 망친 것 같아" after a diet: the bank places it at an interview (above its own
+    """ "면접 보고 왔는데 망친 것 같아" after a diet: the bank places it at an interview (above its own
     line) and holds back only because the feeling is uncertain; it is not a follow-up to the diet."""
     who = UserRef("telegram", "held-back")
     first = await engine.respond(IncomingMessage(who, "다이어트 한 달째인데 2키로 빠졌어요"))

@@ -102,7 +102,8 @@ def test_the_first_sentence_is_the_news_not_what_follows() -> None:
 def test_replies_after_a_restatement_keep_the_banks_rules_and_pass_the_safety_checks() -> None:
     said = restate.restate("노쇼 또 당했어요 케이크 3개")
     assert said is not None
-    groups = [*reflective.RESTATED.values(), reflective.RESTATED_UNCERTAIN, reflective.RESTATED_NEGATIVE]
+    groups = [*reflective.RESTATED.values(), reflective.RESTATED_UNCERTAIN, tuple(reflective._PAIRS.values())]
+    groups.append((reflective.LONELY, *reflective.CONGRATULATED))
     for group in groups:
         for second in group:
             reply = f"{said}. {second}"

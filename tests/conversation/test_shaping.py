@@ -164,20 +164,19 @@ def test_a_practical_question_is_answered_honestly_after_the_situations_first_se
 
 
 @pytest.mark.parametrize(
-    ("emotion", "text"),
+    ("emotion", "text", "plain"),
     [
-        ("기쁨", "출근길에 모르는 할머니가 귤 하나 주셨어ㅋㅋ 하루종일 기분 좋음"),
-        (None, "엄마 김치 맛이 나게 담갔어요. 맛보는데 눈물이 멈추질 않네요"),
+        ("분노", "기사님이 벨을 눌러서 애가 깼어요. 울컥했어요", "기사님이 벨을 눌러서 애가 깼어요"),
+        (None, "엄마 김치 맛이 나게 담갔어요. 눈물이 멈추질 않네요", "모르는 할머니가 귤 하나 주셨어요"),
     ],
 )
-def test_a_feeling_already_said_is_not_asked_again(emotion: str | None, text: str) -> None:
+def test_a_feeling_already_said_is_not_asked_again(emotion: str | None, text: str, plain: str) -> None:
     from engine.conversation.reflective import _ASKS_FEELING
 
     options = reflective_options(emotion, emotion is None, text)
     assert options and not any(_ASKS_FEELING.search(o) for o in options)
     # Without the feeling said, the same kind of message may be asked how it felt.
-    plain = reflective_options(emotion, emotion is None, "출근길에 모르는 할머니가 귤 하나 주셨어요")
-    assert any(_ASKS_FEELING.search(o) for o in plain)
+    assert any(_ASKS_FEELING.search(o) for o in reflective_options(emotion, emotion is None, plain))
 
 
 def test_listening_keeps_every_option_when_all_would_ask_again() -> None:
