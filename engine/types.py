@@ -46,6 +46,7 @@ class ReplySource(StrEnum):
     BANK = "bank"  # the reply bank: a situation matched with confidence
     INTENT = "intent"
     GENERATED = "generated"
+    REFERRAL = "referral"  # a practical question: who can answer it (engine/conversation/referral.py)
     REFLECTIVE = "reflective"  # not sure what it is about: reflect the feeling, invite more
     FALLBACK = "fallback"
     DUPLICATE = "duplicate"  # a redelivered platform update: already answered, send nothing

@@ -36,8 +36,13 @@ log = logging.getLogger(__name__)
 MAX_CHARS = 26  # without spaces: a restatement longer than this reads as parroting
 MIN_HEAD_CHARS = 2  # "자셨군요" alone says nothing; "하루 종일 자셨군요" does
 
-_NOISE = re.compile(r"[ㅋㅎㅠㅜㅡㄷㅇ]{2,}|[ㅋㅎㅠㅜ]|[^\w\s.,!~]|_")
+_NOISE = re.compile(r"[ㅋㅎㅠㅜㅡㄷㅇ]{2,}|[ㅋㅎㅠㅜ]|[^\w\s.,!~%-]|_")
+# Quote marks go without a trace: a space left for one splits "'목포의 눈물'을" into "눈물 을".
+_QUOTES = re.compile(r"['\"‘’“”「」『』]")
+# Asking maeum for something ("러닝화 추천 좀요", "알려 줘"): a request, not an event to say back.
+_REQUEST = re.compile(r"추천 ?(?:좀|해|부탁)|알려 ?(?:줘|주세요|줄래)|가르쳐 ?(?:줘|주)")
 _SPACES = re.compile(r"\s+")
+_RUN_ON_ENDINGS = frozenset({"ᆷ", "음", "ᆫ다", "는다"})
 _PREDICATE = re.compile(r"^(?:VV|XSV|VX)")
 # Sentence endings a plain statement takes; questions, suggestions, promises and hearsay are left.
 _STATEMENT_ENDINGS = frozenset(
@@ -83,6 +88,9 @@ _HONORED = re.compile(
 # Verbs whose bare noun in front is their subject, not the person: "발령 났어요", "빚만 남았어요".
 _THING_VERBS = frozenset(
     {
+        "썩",  # "감자 다 썩었어", not "썩으셨군요"
+        "찍히",  # "수익 38만원 찍혔다"
+        "시들",
         "나",
         "생기",
         "되",
@@ -277,6 +285,8 @@ def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
     if _PREDICATE.match(stem.tag):
         if not past and stem.form == "싶":
             return None  # "가고 싶어요": a wish, not an event (and "싶으시는군요" is not Korean)
+        if not past and stem.form == "주" and stem.tag.startswith("VX"):
+            return None  # "수다 좀 떨어줘": a request to maeum, not the person's act
     elif stem.tag == "VCP":  # "딸 결혼식이었어요" → "딸 결혼식이었군요"; "고민 중이에요" → "고민 중이시군요"
         if not head or head[-1].form in ("거", "것") or (not past and head[-1].form not in _STATE_NOUNS):
             return None  # "…준비하느라 예민했던 거였어요" explains; it does not tell an event
@@ -295,6 +305,8 @@ def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
             head = head[1:]
     if any(t.form == "들" and t.tag == "XSN" and i and head[i - 1].tag == "MAG" for i, t in enumerate(head)):
         return None  # "다들 폰만 보고 있네": everyone else's act
+    if any(t.tag == "EF" or (t.tag == "EC" and t.form in _RUN_ON_ENDINGS) for t in head):
+        return None  # "점심 먹고 들어옴 김밥 …", "비온다 쉼": sentence ends Kiwi read as connectives
     if any(t.tag in ("NP", "IC", "ETN") or (t.tag == "EC" and t.form.endswith("요")) for t in head):
         return None  # other people; "게임함 목 다 쉼", "피곤해요 연락 오면": sentences Kiwi ran together
     if _CHAT_NOMINAL.search(text[head[0].start : stem.start] if head else ""):
@@ -371,6 +383,40 @@ def _subject(head: list[Any]) -> tuple[bool, Any]:
     return True, None
 
 
+# Animals the person talks about: "15살 노견인데 … 뛰었어요" is the dog's act, not the person's.
+_ANIMALS = frozenset(
+    {"강아지", "고양이", "개", "견", "냥이", "댕댕이", "멍멍이", "햄스터", "앵무새", "토끼", "반려견"}
+)
+
+
+# People nobody raises with "-시-" (a son, a friend): said back with it, the act becomes the
+# person's ("남편 퇴원하셨군요" reads fine; "아들 전화 안받으시는군요" does not).
+_UNHONORED = frozenset(
+    {"아들", "딸", "동생", "애", "아이", "애기", "아기", "친구", "남친", "여친", "남자친구", "여자친구"}
+    | {"후임", "동기", "걔", "쟤", "손자", "손녀"}
+)
+
+
+def _someone_else_acts(head: list[Any]) -> bool:
+    """A person or animal named without a particle may be who acted, where "-시-" would make it
+    the person ("아들 전화 안받네" → not "안받으시는군요"; "필리핀 친구 오늘 고향 돌아갔어요" → not
+    "돌아가셨군요", which reads as a death): an animal named bare or as what it is ("노견인데"),
+    or a person nobody raises named bare in the main clause (after "엄마 생신이라", the person
+    cooked)."""
+    for i, t in enumerate(head):
+        if not t.tag.startswith("NN"):
+            continue
+        following = head[i + 1] if i + 1 < len(head) else None
+        bare = following is None or not following.tag.startswith("J")
+        if t.form in _ANIMALS and t.tag == "NNG" and bare:  # not the counter: "14개"
+            return True
+        later_break = any(u.tag == "EC" for u in head[i + 1 :])
+        if t.form in _UNHONORED and bare and not later_break and following is not None:
+            if following.tag.startswith(("NN", "MAG", "SN", "MM")):
+                return True
+    return False
+
+
 def _restate(
     kiwi: Any, text: str, head: list[Any], stem: Any, past: bool, said_honor: bool, whole: bool
 ) -> str | None:
@@ -412,6 +458,8 @@ def _restate(
         if bare.form not in _COMING_THINGS:
             return None
         honor = False
+    elif stem.form not in ("다녀오", "갔다오") and _someone_else_acts(head):  # "친구 결혼식 다녀왔어요"
+        return None
     else:
         honor = True
     start = head[0].start if head else stem.start
@@ -449,7 +497,9 @@ def restate(text: str) -> str | None:
     kiwi = _analyzer()
     if kiwi is None:
         return None
-    clean = _SPACES.sub(" ", _NOISE.sub(" ", text)).strip()
+    if _REQUEST.search(text):
+        return None
+    clean = _SPACES.sub(" ", _NOISE.sub(" ", _QUOTES.sub("", text))).strip()
     if not clean:
         return None
     try:

@@ -156,3 +156,48 @@ def test_the_persons_words_are_held_to_the_banks_rules_too() -> None:
     options = reflective.reflective_options("일상", False, text, None, restate.restate)
     assert options and not any("죽" in o for o in options)
     assert all(not reply_problems(o) for o in options)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "아들 전화 안받네 벌써 세번째",  # the son's act: not "안받으시는군요"
+        "필리핀 친구 오늘 고향 돌아갔어요.",  # not "돌아가셨군요" (a death)
+        "15살 노견인데 오늘 산책하다가 꼬리를 막 흔들면서 뛰었어요",  # the dog ran
+        "랩미팅 30분 전인데 잠깐 수다 좀 떨어줘",  # a request to maeum
+    ],
+)
+def test_someone_elses_act_or_a_request_is_not_said_back_as_the_persons(text: str) -> None:
+    assert restate.restate(text) is None
+
+
+def test_a_bare_person_before_a_reason_or_a_place_keeps_the_persons_act() -> None:
+    assert restate.restate("엄마 생신이라 미역국 끓였어요") == "엄마 생신이라 미역국 끓이셨군요"
+    assert restate.restate("친구 결혼식 다녀왔어요") == "친구 결혼식 다녀오셨군요"
+    assert restate.restate("남편 퇴원했어요!!") == "남편 퇴원하셨군요"
+    assert restate.restate("콜 연속 14개 잡아서 하루 23만원 찍음") is not None  # 개: a counter
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("아빠가 노래 '목포의 눈물'을 끝까지 부르셨어.", "아빠가 노래 목포의 눈물을 끝까지 부르셨군요"),
+        ("장마 길어져서 감자 다 썩었어..", "장마 길어져서 감자 다 썩었군요"),  # not "썩으셨군요"
+        ("이번달 애드센스 수익 38만원 찍혔다. 월세가 55인데", "이번달 애드센스 수익 38만원 찍혔군요"),
+        ("은행 계좌가 갑자기 정지됐어요 이유도 안 알려주고..", "은행 계좌가 갑자기 정지됐군요"),
+    ],
+)
+def test_quotes_and_things_are_said_back_as_written(text: str, said: str) -> None:
+    assert restate.restate(text) == said
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "점심 10분 먹고 들어옴 김밥 씹지도 않고 삼킴",  # "들어옴" ends a sentence Kiwi ran on
+        "비온다 쉼",
+        "러닝화 추천 좀요 평발이고 주 3회 5키로 정도 뜀",  # a request
+    ],
+)
+def test_run_on_sentences_and_requests_are_not_said_back(text: str) -> None:
+    assert restate.restate(text) is None
