@@ -42,6 +42,7 @@ _QUOTES = re.compile(r"['\"‘’“”「」『』]")
 # Asking maeum for something ("러닝화 추천 좀요", "알려 줘"): a request, not an event to say back.
 _REQUEST = re.compile(r"추천 ?(?:좀|해|부탁)|알려 ?(?:줘|주세요|줄래)|가르쳐 ?(?:줘|주)")
 _SPACES = re.compile(r"\s+")
+_NOUN_NA_VERBS = frozenset({"끝", "화", "신", "겁", "힘", "짜증", "생각", "샘"})
 _RUN_ON_ENDINGS = frozenset({"ᆷ", "음", "ᆫ다", "는다"})
 _PREDICATE = re.compile(r"^(?:VV|XSV|VX)")
 # Sentence endings a plain statement takes; questions, suggestions, promises and hearsay are left.
@@ -470,7 +471,14 @@ def _restate(
     elif stem.tag == "VCP":  # the copula contracts with its noun: "결혼식이었군요", "거였군요"
         front = text[start : head[-1].start]
         tail.insert(0, (head[-1].form, head[-1].tag))
-    elif head and head[-1].tag.startswith("NN") and not front.endswith(" ") and stem.form != "하":
+    # Not inside one verb: "끝났다" ("시험 끝 났군요" is not Korean).
+    elif (
+        head
+        and head[-1].tag.startswith("NN")
+        and not front.endswith(" ")
+        and stem.form != "하"
+        and not (stem.form == "나" and head[-1].form in _NOUN_NA_VERBS)
+    ):
         front += " "  # "마라탕나옴" → "마라탕 나왔군요"
     if stem.form == "있" and stem.tag.startswith("VX") and honor:  # "누워 있어요" → "누워 계시는군요"
         tail = [("계시", "VV")]

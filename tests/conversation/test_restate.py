@@ -201,3 +201,7 @@ def test_quotes_and_things_are_said_back_as_written(text: str, said: str) -> Non
 )
 def test_run_on_sentences_and_requests_are_not_said_back(text: str) -> None:
     assert restate.restate(text) is None
+
+
+def test_a_noun_verb_is_said_back_as_one_word() -> None:
+    assert restate.restate("시험 끝났다!!! 이제 잠만 잘 거야") == "시험 끝났군요"
