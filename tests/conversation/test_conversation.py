@@ -11,7 +11,7 @@ import pytest
 
 from engine.client import EngineClient, InProcessEngine
 from engine.types import IncomingMessage, ReplySource, UserRef
-from tests.fakes.engine import make_engine, say
+from tests.fakes.engine import first_reply, make_engine, say
 
 LABELS = {"일상", "기쁨", "불안", "슬픔", "분노", "우울"}
 
@@ -93,12 +93,7 @@ async def test_an_engine_without_bank_or_generator_answers_reflectively(
 ) -> None:
     from engine.conversation.reflective import reflective_options
 
-    engine = make_engine(tiny_emotion_model, None, sqlite_url)
-    await engine.start()
-    try:
-        result = await engine.respond(IncomingMessage(UserRef("console", "me"), "그냥 그래"))
-    finally:
-        await engine.close()
+    result = await first_reply(tiny_emotion_model, sqlite_url, "그냥 그래")
     # Nothing to match or generate with: a reflective reply that fits the detected feeling.
     assert result.source is ReplySource.REFLECTIVE
     assert result.reply in reflective_options(result.emotion, True, "그냥 그래") + reflective_options(

@@ -10,8 +10,8 @@ import pytest
 from engine.conversation.bank import reply_problems
 from engine.conversation.referral import REFERRALS, referral_options
 from engine.safety import assess, is_safe_reply
-from engine.types import IncomingMessage, ReplySource, UserRef
-from tests.fakes.engine import make_engine
+from engine.types import ReplySource
+from tests.fakes.engine import first_reply
 
 
 def _names(text: str) -> str | None:
@@ -69,23 +69,12 @@ def test_every_referral_keeps_the_banks_rules() -> None:
 async def test_the_engine_answers_a_practical_question_with_a_referral(
     tiny_emotion_model: Path, sqlite_url: str
 ) -> None:
-    engine = make_engine(tiny_emotion_model, None, sqlite_url)
-    await engine.start()
-    try:
-        result = await engine.respond(IncomingMessage(UserRef("console", "me"), "주휴수당 받을 수 있나요?"))
-    finally:
-        await engine.close()
+    result = await first_reply(tiny_emotion_model, sqlite_url, "주휴수당 받을 수 있나요?")
     assert result.source is ReplySource.REFERRAL and "1350" in result.reply
 
 
 async def test_a_question_about_means_gets_the_crisis_card_not_a_referral(
     tiny_emotion_model: Path, sqlite_url: str
 ) -> None:
-    engine = make_engine(tiny_emotion_model, None, sqlite_url)
-    await engine.start()
-    try:
-        text = "수면제 몇 알 먹으면 죽을 수 있나요?"
-        result = await engine.respond(IncomingMessage(UserRef("console", "me"), text))
-    finally:
-        await engine.close()
+    result = await first_reply(tiny_emotion_model, sqlite_url, "수면제 몇 알 먹으면 죽을 수 있나요?")
     assert result.source is ReplySource.CRISIS and "109" in result.reply

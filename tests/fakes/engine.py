@@ -12,7 +12,7 @@ from engine.inference.models import ModelConfig, ModelSet
 from engine.safety import CrisisScreen
 from engine.safety.learned import CrisisModel
 from engine.store import EmotionStore
-from engine.types import ConversationResult, IncomingMessage
+from engine.types import ConversationResult, IncomingMessage, UserRef
 from tests.conftest import REPO
 
 
@@ -29,6 +29,16 @@ def make_engine(emotion: Path, chat: Path | None, url: str, **policy: Any) -> In
     return InProcessEngine(
         models, EmotionStore(url), ConversationPolicy(**policy), crisis_screen=bundled_screen()
     )
+
+
+async def first_reply(emotion: Path, url: str, text: str) -> ConversationResult:
+    """A new console user's first message to an engine with no bank and no generator."""
+    engine = make_engine(emotion, None, url)
+    await engine.start()
+    try:
+        return await engine.respond(IncomingMessage(UserRef("console", "me"), text))
+    finally:
+        await engine.close()
 
 
 def bundled_screen() -> CrisisScreen:
