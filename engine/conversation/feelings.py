@@ -262,14 +262,9 @@ def _own(feeling: Feeling, text: str) -> re.Match[str] | None:
     return None
 
 
-def _position(feeling: Feeling, text: str) -> int | None:
-    match = _own(feeling, text)
-    return None if match is None else match.start()
-
-
 def named_feelings(text: str) -> list[Feeling]:
     """The feelings the message names as the writer's own, in the order they appear."""
-    found = [(at, f) for f in FEELINGS if (at := _position(f, text)) is not None]
+    found = [(match.start(), f) for f in FEELINGS if (match := _own(f, text)) is not None]
     return [f for _, f in sorted(found, key=lambda pair: pair[0])]
 
 
@@ -300,14 +295,21 @@ def feeling_options(text: str, reading: str | None = None) -> tuple[str, ...]:
     kinds (good news and worry), both named; none, nothing. A word whose feeling is opposed to
     a confident ``reading`` of the whole message does not count (tears of joy, a trembling
     hand after a proposal, "고맙기도 한데 짐이 되는 것 같아")."""
+    named = _reflected(text, reading)
+    if named is None:
+        return ()
+    first, other = named
+    return first.replies if other is None else mixed_reply(first, other)
+
+
+def _reflected(text: str, reading: str | None) -> tuple[Feeling, Feeling | None] | None:
+    """The first feeling the message names that a confident ``reading`` does not contradict, and
+    the first after it of a different kind (None when there is none); None when none is named."""
     found = [f for f in named_feelings(text) if reading is None or not opposed(f.emotion, reading)]
     if not found:
-        return ()
+        return None
     first = found[0]
-    other = next((f for f in found[1:] if f.emotion != first.emotion), None)
-    if other is not None:
-        return mixed_reply(first, other)
-    return first.replies
+    return first, next((f for f in found[1:] if f.emotion != first.emotion), None)
 
 
 # A death told ("환자분이 돌아가셨어요", "무지개다리를 건넜어요"); "돌아가다" alone is also "go back".
@@ -387,11 +389,10 @@ def said_after(text: str, reading: str | None = None) -> str | None:
     """The sentence for the feeling the message names, to follow its restated event: the first
     named feeling, in the person's own word; two feelings of different kinds, both; None when
     the message names none (or only one with no such sentence: relief, a mixed "좋은데")."""
-    found = [f for f in named_feelings(text) if reading is None or not opposed(f.emotion, reading)]
-    if not found:
+    named = _reflected(text, reading)
+    if named is None:
         return None
-    first = found[0]
-    other = next((f for f in found[1:] if f.emotion != first.emotion), None)
+    first, other = named
     if other is not None:
         return f"{pair_phrase(first, other)} 함께 드시겠어요."
     match = _own(first, text)
