@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 # Asking for information: a question mark, or a question's ending or verb ("…되나요", "알려 주세요").
 _ASKS = re.compile(
-    r"\?|(?:나요|까요|되죠|맞죠|있나|알려 ?(?:줘|주|주세요)|가르쳐|궁금해|궁금합니다|방법 ?(?:있|좀))"
+    # Not a bare "나요": "눈물 나요", "화나요" tell a feeling (a dog's death answered with the vet).
+    r"\?|(?:[되돼하있없가주]나요|까요|되죠|맞죠|있나|알려 ?(?:줘|주|주세요)|가르쳐|궁금해|궁금합니다"
+    r"|방법 ?(?:있|좀))"
 )
 
 

@@ -308,7 +308,9 @@ def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
         return None  # "다들 폰만 보고 있네": everyone else's act
     if any(t.tag == "EF" or (t.tag == "EC" and t.form in _RUN_ON_ENDINGS) for t in head):
         return None  # "점심 먹고 들어옴 김밥 …", "비온다 쉼": sentence ends Kiwi read as connectives
-    if any(t.tag in ("NP", "IC", "ETN") or (t.tag == "EC" and t.form.endswith("요")) for t in head):
+    # "내"/"제" read as a determiner is the person's "my" too: said back, it would be maeum's.
+    mine = any(t.tag == "MM" and t.form in ("내", "제") for t in head)
+    if mine or any(t.tag in ("NP", "IC", "ETN") or (t.tag == "EC" and t.form.endswith("요")) for t in head):
         return None  # other people; "게임함 목 다 쉼", "피곤해요 연락 오면": sentences Kiwi ran together
     if _CHAT_NOMINAL.search(text[head[0].start : stem.start] if head else ""):
         return None  # "게임함 목 다 쉼": a chat sentence end Kiwi read as a word

@@ -51,6 +51,7 @@ def test_a_sick_pet_at_night_gets_the_night_clinic() -> None:
         "최저임금 또 올랐네",  # news, not a question
         "점심 뭐 먹을지 추천 좀 해줘요",  # a question nobody here answers better
         "몇 개가 좋을까요?",
+        "반려견 보낸 지 1년 됐는데 아직도 산책길 지나가면 눈물 나요",  # grief, not a question
         "일흔에 다시 연애라니 주책이지요? 복지관 노래교실에서 만난 분이 자꾸 생각납니다",  # 복지관
         "청년후계농 지원 신청하려는데 영농계획서 어떻게 쓰는지 알아?",  # not the welfare line's
     ],

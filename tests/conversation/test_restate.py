@@ -107,6 +107,7 @@ def test_an_event_is_said_back_in_the_persons_words(message: str, said: str) -> 
         "러닝화 추천 좀요 평발이고 주 3회 5키로 정도 뜀",
         "점심 10분 먹고 들어옴 김밥 씹지도 않고 삼킴",
         "비온다 쉼",
+        "동생이 내 충전기 또 가져감 진짜 짜증나",  # "내 충전기" said back is maeum's charger
     ],
 )
 def test_nothing_is_said_back_where_it_would_not_be_safe(message: str) -> None:
