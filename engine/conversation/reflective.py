@@ -18,9 +18,10 @@ import re
 from collections.abc import Callable, Mapping
 
 from engine.conversation.bank import reply_problems
-from engine.conversation.feelings import feeling_options, named_feelings, said_after
+from engine.conversation.feelings import feeling_options, named_feelings, said_after, tells_a_death
 from engine.conversation.self_talk import self_talk
 from engine.conversation.shaping import with_self_talk
+from engine.conversation.tones import implied_tone
 from engine.safety import is_safe_reply
 
 # For a confident emotion: reflect it, assume nothing about what happened, ask one open question.
@@ -62,7 +63,8 @@ TOLD: dict[str, tuple[str, ...]] = {
     "기쁨": (
         "정말 잘됐네요! 이야기만 들어도 제 마음까지 환해져요.",
         "와, 정말 잘됐네요! 듣는 저도 덩달아 기분이 좋아져요.",  # "좋은 소식이네요…" 1 of 16 good
-        "기쁜 이야기를 들려주셔서 고마워요. 오늘은 그 기쁨을 마음껏 누리셨으면 좋겠어요.",
+        # "…오늘은 그 기쁨을 마음껏 누리셨으면 좋겠어요." 6 of 12 good: a wish instead of taking it in.
+        "와, 듣기만 해도 기분 좋아지는 이야기네요! 그 순간 정말 기분 좋으셨겠어요.",
     ),
     "불안": (
         "그런 상황이면 걱정이 되는 게 당연해요. 지금 가장 마음에 걸리는 게 뭐예요?",
@@ -179,6 +181,18 @@ CONGRATULATE: tuple[str, ...] = (
     "와, 정말 축하드려요! 그 기쁜 소식 조금 더 들려주실래요?",
     "정말 축하드려요! 듣는 저도 덩달아 기분이 좋아져요.",
 )
+
+# A death told, with no feeling word and no bank situation: the loss, never "속상하셨겠어요" (read as
+# too small for a father's death) or "그 일로 지금 마음은 좀 어떠세요?"; the death is not said back.
+GRIEF: tuple[str, ...] = (
+    "소중한 분을 떠나보낸 마음이 얼마나 아프실지요. 천천히, 편하신 만큼만 이야기해 주셔도 돼요.",
+    "많이 그립고 아프시겠어요. 떠오르는 기억이 있으면 여기서 편하게 나눠 주세요.",
+)
+PET_GRIEF: tuple[str, ...] = (
+    "함께한 아이를 떠나보낸 마음이 얼마나 아프실지요. 천천히, 편하신 만큼만 이야기해 주셔도 돼요.",
+    "많이 그립고 아프시겠어요. 그 아이와의 기억이 있으면 여기서 편하게 나눠 주세요.",
+)
+_PET = re.compile(r"무지개|🌈|강아지|고양이|햄스터|앵무새|토끼|반려|[🐶🐱🐕🐈🐹🐰🐾]")
 
 # A question maeum cannot answer well: honest, and still about the person.
 QUESTION: tuple[str, ...] = (
@@ -317,6 +331,8 @@ def reflective_options(
     told = has_told(text)
     if told and _asks(text):
         return QUESTION
+    if tells_a_death(text):
+        return PET_GRIEF if _PET.search(text) else GRIEF
     if _joyful(emotion, uncertain, distribution) and achieved(text):
         restated = restater(text) if restater is not None else None
         cheers = tuple(f"{restated}! {c}" for c in CONGRATULATED) if restated else ()
@@ -332,9 +348,15 @@ def reflective_options(
             return (f"{pair} 그 마음 여기서 편하게 꺼내 주셔도 돼요.", f"{pair} 지금은 마음이 좀 어떠세요?")
         if pair is not None:
             return NEGATIVE_SHORT
+        tone = implied_tone(text)
+        if tone is not None:
+            return tone.alone
         return listening(TOLD_UNCERTAIN if told else UNCERTAIN, text)
     if told and emotion in ("슬픔", "우울") and lonely(text):
         return (f"{LONELY} 그 마음 여기서 편하게 꺼내 주셔도 돼요.",)
+    tone = implied_tone(text) if emotion == "일상" else None
+    if tone is not None:
+        return tone.alone
     return listening(TOLD[emotion] if told else BY_EMOTION[emotion], text)
 
 
@@ -374,13 +396,18 @@ def _clearly_hard(distribution: Mapping[str, float] | None) -> bool:
 def _after_restating(
     said: str, emotion: str | None, uncertain: bool, text: str, distribution: Mapping[str, float] | None
 ) -> tuple[str, ...]:
+    tone = None
     if uncertain or emotion not in RESTATED:
         pair = hard_pair(distribution, text)
+        tone = implied_tone(text) if pair is None else None
         seconds = (pair,) if pair is not None else RESTATED_UNCERTAIN
     elif emotion in ("슬픔", "우울") and lonely(text):
         seconds = (LONELY,)
     else:
+        tone = implied_tone(text) if emotion == "일상" else None
         seconds = RESTATED[emotion]
+    if tone is not None:  # what the everyday event implies ("마감하셨군요. 정말 수고 많으셨어요.")
+        seconds = tone.after
     mark = "!" if not uncertain and emotion == "기쁨" else "."
     options = (f"{said}{mark} {second}" for second in listening(seconds, text))
     # None left: the reply without the restatement.

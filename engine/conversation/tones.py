@@ -1,0 +1,171 @@
+"""What an everyday message implies without a feeling word: work finished ("마감함 ㅋ"), a long
+day ("12시간 타고 9만원"), the same trouble again ("또 리젝ㅋ"), a slow day at work ("콜 없음"),
+money running short, a small joy, a funny moment, a day to look forward to, a request for praise.
+
+On the judged sets these messages were read as 일상 (or not read at all), and the replies that
+assume no feeling ("그런 일이 있었군요. 이야기해 주셔서 고마워요.", "그 이야기 더 듣고 싶어요.")
+were good for 12% of them (37 of 308): "수고 인정 없이", "웃긴 이야기에 무미건조", "칭찬해 달라는데
+칭찬 없이". A tone here is only the reply's feeling sentence; like the named feelings, every
+sentence is written whole. A tone applies only where maeum would otherwise assume no feeling (the
+reading is 일상, or unsure and not clearly hard); a confident reading of a hard feeling keeps its
+own replies.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Tone:
+    name: str
+    pattern: re.Pattern[str]
+    after: tuple[str, ...]  # the sentence after the event said back ("마감하셨군요. …")
+    alone: tuple[str, ...]  # the whole reply when the event is not said back
+    light: bool = False  # a good-humoured tone: not for a message that also tells of trouble
+    unless: re.Pattern[str] | None = None  # words that turn the tone around ("야근지옥 탈출")
+
+
+def _t(
+    name: str,
+    pattern: str,
+    after: tuple[str, ...],
+    alone: tuple[str, ...],
+    light: bool = False,
+    unless: str | None = None,
+) -> Tone:
+    return Tone(name, re.compile(pattern), after, alone, light, re.compile(unless) if unless else None)
+
+
+# Trouble told in passing; a light tone would not fit ("급식 마라탕 ㅋㅋ" is fun, "2% 인상이래
+# ㅋㅋㅋ 장난하나" is not).
+_TROUBLE = re.compile(
+    r"망했|망함|망쳤|못 ?(?:했|하|잡|받|자|먹)|안 ?(?:됨|돼|되)|싫|아프|아파|아팠|힘들|짜증|ㅡㅡ|장난하|어이"
+    r"|황당|미치겠|죽겠|빡|열받|화나|ㅠ|ㅜ|걱정|불안|무섭|서럽|슬프|우울|눈물|울었|울뻔|쫄림|벌점|지각|놓쳐"
+    r"|떨어|탈락|잃|날렸|후들|삐끗|고장|민원|혼났|혼남|귀찮|피곤|졸려|빼고|척 ?하|척함|정상인가"
+)
+# A question about the thing ("컵라면 뭐가 젤 맛있음?", "재밌게 할 만한 활동 있을까요?") is not a
+# small joy told.
+_ASKING = re.compile(r"뭐가|어디|추천|무슨|어떤|몇 |어케|어떻게|[을할될]까|나을|[까나]요?\?")
+
+TONES: tuple[Tone, ...] = (
+    _t(
+        "칭찬",
+        r"칭찬(?:해|좀|받|해줘)|잘했지|대단하지|대단한 ?듯|자랑 ?(?:좀|할게|하고 ?싶)",
+        ("정말 대단해요, 칭찬 많이 해 드리고 싶어요!", "정말 잘하셨어요, 스스로 칭찬해 주셔도 돼요!"),
+        ("와, 정말 대단해요! 칭찬 많이 해 드리고 싶어요.", "정말 잘하셨어요! 그 이야기 듣는 저도 뿌듯해요."),
+    ),
+    _t(
+        "해냄",
+        r"결승골|골 ?넣었|골 ?넣음|홈런|역전승|이겼|우승|1등|일등|완주|합격|붙었|달성",
+        ("정말 축하드려요!", "정말 대단해요, 축하드려요!"),
+        (
+            "와, 정말 축하드려요! 듣는 저도 덩달아 기분이 좋아져요.",
+            "정말 대단해요, 축하드려요! 그동안 애쓰신 보람이 있으시겠어요.",
+        ),
+        unless=r"떨어|불합|못 ?(?:했|붙|넣)|안 ?(?:됐|되|붙)|실패|탈락|졌|먹혔|내줬",
+    ),
+    _t(
+        "반복",
+        r"(?<![가-힣])또 ?(?:[가-힣]+ ?){0,4}(?:ㅋ|ㅎ|번째)|\d+ ?번째"
+        r"|(?:두|세|네|다섯|열|열두|열세|열네) ?번째"
+        r"|벌써 (?:\d|두|세|네|몇)|웃음(?:밖에|만) ?(?:안 ?)?나|결국 처음|원점",
+        ("같은 일이 몇 번이고 반복되면 정말 진이 빠지시겠어요.", "자꾸 반복되니 허탈하기도 하시겠어요."),
+        (
+            "같은 일이 자꾸 반복되면 정말 진이 빠지죠. 그 마음 여기서 편하게 풀어놓으셔도 돼요.",
+            "몇 번이고 반복되면 웃음밖에 안 나올 만큼 허탈하죠. 정말 애쓰고 계시네요.",
+        ),
+    ),
+    _t(
+        "일 없는 날",
+        r"매출 ?0|일감 ?0|일감이 (?:없|끊)|콜(?:이)? ?없|공쳤"
+        r"|손님(?:이)? ?(?:없|한 ?팀|두 ?팀|세 ?팀|\d+ ?팀)"
+        r"|(?:구독자|조회수) .{0,8}0",
+        ("일이 뜸할 때는 몸보다 마음이 더 지치죠.", "일이 없으면 마음이 더 조급하고 무거워지죠."),
+        (
+            "일이 뜸할 때는 몸보다 마음이 더 지치죠. 요즘 많이 애쓰고 계시네요.",
+            "일이 없으면 마음이 더 조급하고 무거워지죠. 그래도 자리를 지키느라 애쓰셨어요.",
+        ),
+    ),
+    _t(
+        "빠듯함",
+        r"통장(?:에|이|엔)? .{0,10}(?:\d+ ?만 ?원|텅|그대로)|잔고 .{0,4}\d|\d+ ?만 ?원(?:으로| 남|밖에| 있어)"
+        r"|카드값|월세 .{0,6}(?:내야|밀|못)|어케 (?:살|버티)|어떻게 (?:살|버티)",
+        ("빠듯한 형편에 마음이 많이 무거우시겠어요.", "돈 걱정이 이어지면 정말 마음이 무겁죠."),
+        (
+            "빠듯한 형편에 마음이 많이 무거우시겠어요. 이야기 꺼내 주셔서 고마워요.",
+            "돈 걱정이 이어지면 정말 마음이 무겁죠. 요즘 많이 애쓰고 계시네요.",
+        ),
+    ),
+    _t(
+        "수고",
+        r"마감(?:함|했|끝|완료)|마감 ?끝|끝냈|해냈|마쳤|완료|콜 ?끝|다 (?:외웠|외움|끝냈|치웠|옮겼)"
+        r"|(?:덮고|치우고|해놓고) 왔",
+        ("정말 수고 많으셨어요.", "정말 애쓰셨어요, 수고 많으셨어요."),
+        (
+            "정말 수고 많으셨어요. 오늘은 푹 쉬셨으면 좋겠어요.",
+            "애쓰셨어요, 정말 수고 많으셨어요. 이제 조금 쉬실 수 있으면 좋겠어요.",
+        ),
+    ),
+    _t(
+        "기다려지는 날",
+        r"(?:방학|휴가|여행|전역|제대|콘서트|퇴사|생일|결혼식?|개강) ?[Dd] ?- ?\d"
+        r"|[Dd] ?- ?\d+ ?(?:방학|휴가|여행|전역)"
+        r"|기대(?:돼|된|되|중)",
+        ("정말 기다려지시겠어요!", "생각만 해도 설레시겠어요!"),
+        (
+            "정말 기다려지시겠어요! 그날 제일 하고 싶은 게 뭐예요?",
+            "생각만 해도 설레시겠어요. 어떤 걸 제일 기대하세요?",
+        ),
+        light=True,
+    ),
+    _t(
+        "소소한 기쁨",
+        r"맛있|맛나|꿀맛|개맛|존맛|최고|제일 좋|득템|개이득|이득|소확행|혜자|좋더라|괜찮더라"
+        r"|재밌|재미있|귀여|귀엽"
+        r"|이쁘|예쁘|쩔|짱|대박|신기|굵다|뿌듯|알차",
+        ("듣는 저도 기분이 좋아지네요.", "소소하지만 기분 좋은 순간이네요."),
+        (
+            "소소하지만 기분 좋은 순간이네요. 듣는 저도 덩달아 기분이 좋아져요.",
+            "듣기만 해도 기분 좋아지는 이야기네요. 그 순간 정말 좋으셨겠어요.",
+        ),
+        light=True,
+    ),
+    _t(
+        "웃긴 일",
+        r"ㅋㅋㅋ|ㅎㅎㅎ|빵 ?터",
+        ("생각만 해도 웃음이 나네요.", "듣는 저도 웃음이 나네요."),
+        (
+            "생각만 해도 웃음이 나는 이야기네요. 듣는 저도 덩달아 즐거워져요.",
+            "듣는 저도 웃음이 나네요. 그 순간 재밌으셨겠어요.",
+        ),
+        light=True,
+    ),
+    _t(
+        "고단함",
+        r"\d+ ?시간 ?(?:째|동안|씩)? ?(?:일|근무|운전|타고|서서|연구|야근|알바)|야근|밤샘|철야"
+        r"|새벽 ?(?:\d+ ?시|수유|근무|출근)"
+        r"|이틀 만에|잠 ?(?:좀|을)? ?자고 ?싶|못 ?잤|나이트|주말 출근|토요일 출근|씹지도 않고"
+        r"|\d+ ?분 (?:먹|만에)"
+        r"|정신(?:이)? ?없|허리 (?:끊어|아프|아파)|다리 (?:후들|아프|아파)|손 얼어",
+        ("많이 고단하시겠어요.", "정말 애쓰셨어요, 많이 고단하시겠어요."),
+        (
+            "정말 고단하시겠어요. 잠깐이라도 숨 돌리실 틈이 있으면 좋겠어요.",
+            "많이 애쓰고 계시네요. 오늘은 조금이라도 쉬실 수 있으면 좋겠어요.",
+        ),
+        unless=r"탈출|안 ?하고|없이|안 ?함|칼퇴|정시 ?퇴근|정각에 ?퇴근",
+    ),
+)
+
+
+def implied_tone(text: str) -> Tone | None:
+    """The first tone the message implies (the order above: the more specific first); a light tone
+    only for a message that tells of no trouble."""
+    trouble = bool(_TROUBLE.search(text)) or bool(_ASKING.search(text))
+    for tone in TONES:
+        if tone.light and trouble:
+            continue
+        if tone.pattern.search(text) and not (tone.unless and tone.unless.search(text)):
+            return tone
+    return None

@@ -1,0 +1,103 @@
+"""What an everyday message implies without a feeling word is what maeum answers, where it would
+otherwise assume no feeling at all."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.conversation.bank import reply_problems
+from engine.conversation.reflective import GRIEF, PET_GRIEF, TOLD, TOLD_UNCERTAIN, reflective_options
+from engine.conversation.restate import restate
+from engine.conversation.tones import TONES, implied_tone
+from engine.safety import assess, is_safe_reply
+
+EVERYDAY = {"일상": 0.8, "기쁨": 0.1, "불안": 0.03, "슬픔": 0.03, "분노": 0.02, "우울": 0.02}
+UNSURE = {"일상": 0.45, "기쁨": 0.35, "불안": 0.05, "슬픔": 0.05, "분노": 0.05, "우울": 0.05}
+
+
+def tone_of(text: str) -> str | None:
+    tone = implied_tone(text)
+    return None if tone is None else tone.name
+
+
+@pytest.mark.parametrize(
+    ("text", "tone"),
+    [
+        ("마감함 ㅋ", "수고"),
+        ("143콜 끝", "수고"),
+        ("오늘 김장했어요. 허리 끊어지는 줄 ㅋㅋ 그래도 100포기 끝냈어요", "수고"),  # done, not worn
+        ("12시간 타고 9만원", "고단함"),
+        ("점심 10분 먹고 들어옴 김밥 씹지도 않고 삼킴", "고단함"),
+        ("또 리젝ㅋ", "반복"),
+        ("수정 요청 14번째. 결국 처음 시안으로 가자고 함.", "반복"),
+        ("오늘 매출 0원", "일 없는 날"),
+        ("콜 없음", "일 없는 날"),
+        ("알바비 들어오자마자 월세 빠지니까 통장에 3만 원 남음ㅋ", "빠듯함"),
+        ("오늘 영단어 200개 다 외움 ㅋㅋ 나 좀 칭찬해줘", "칭찬"),
+        ("조기축구에서 제가 결승골 넣었어요 ㅋㅋㅋ", "해냄"),
+        ("방학 D-1", "기다려지는 날"),
+        ("학식 돈가스 개맛있음", "소소한 기쁨"),
+        ("우리 집 앵무새가 '엄마 밥' 이라고 말함ㅋㅋㅋㅋ", "웃긴 일"),
+    ],
+)
+def test_the_tone_an_everyday_message_implies(text: str, tone: str) -> None:
+    assert tone_of(text) == tone
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "팀 단톡에서 나만 빼고 회식 날짜 잡았더라ㅋㅋㅋ 괜찮아 괜찮은척 하는중",  # laughing it off
+        "연봉협상 결과 나왔는데 2% 인상이래 ㅋㅋㅋ 물가가 몇 프론데 장난하나",
+        "요즘 편의점 컵라면 뭐가 젤 맛있음?",  # a question, not a joy told
+        "모고 망했어요ㅋㅋㅋㅋ 수학4등급",
+    ],
+)
+def test_no_light_tone_where_trouble_is_told_or_a_question_asked(text: str) -> None:
+    tone = implied_tone(text)
+    assert tone is None or not tone.light, tone
+
+
+def test_words_that_turn_a_tone_around() -> None:
+    assert tone_of("오늘 야근 안 하고 6시 정각에 퇴근함") is None
+    assert tone_of("이직 확정됐어요 이제 야근지옥 탈출이에요") != "고단함"
+    assert tone_of("계주 1등 할 줄 알았는데 졌어") is None
+
+
+def test_a_tone_answers_only_where_no_feeling_would_be_assumed() -> None:
+    done = "마감함 ㅋ"
+    tone = implied_tone(done)
+    assert tone is not None
+    assert reflective_options("일상", False, done, EVERYDAY) == tone.alone
+    assert reflective_options(None, True, done, UNSURE) == tone.alone
+    # A confident hard reading keeps its own replies; a plain message keeps the plain ones.
+    assert reflective_options("우울", False, done, None) != tone.alone
+    plain = "오늘 회사에서 생각지도 못한 일이 있었어요"
+    assert reflective_options("일상", False, plain, EVERYDAY) == TOLD["일상"]
+    assert reflective_options(None, True, plain, UNSURE) == TOLD_UNCERTAIN
+
+
+def test_after_the_event_said_back_the_tone_is_the_second_sentence() -> None:
+    text = "편집자님이 또 수정 요청함 ㅋㅋ 이번 화만 벌써 4번째 ㅋㅋ 웃음밖에 안나옴"
+    tone = implied_tone(text)
+    assert tone is not None and tone.name == "반복"
+    said = restate(text)
+    assert said is not None
+    assert reflective_options("일상", False, text, EVERYDAY, restate) == tuple(
+        f"{said}. {after}" for after in tone.after
+    )
+
+
+def test_a_death_told_without_a_feeling_word_is_answered_as_a_loss() -> None:
+    person = "같이 일하던 형님이 지난주에 사고로 돌아가셨어요. 단톡방 프사를 볼 때마다 이상하네요"
+    assert reflective_options("슬픔", False, person, None, restate) == GRIEF
+    assert reflective_options("일상", True, "우리 초코🐶🌈", UNSURE, restate) == PET_GRIEF
+    assert reflective_options("슬픔", True, "올해는 엄마 생신에 납골당에 꽃 들고 가요", UNSURE) == GRIEF
+
+
+def test_every_tone_sentence_keeps_the_banks_rules() -> None:
+    sentences = [s for t in TONES for s in (*t.after, *t.alone)] + [*GRIEF, *PET_GRIEF]
+    assert len({t.name for t in TONES}) == len(TONES)
+    for sentence in sentences:
+        assert reply_problems(sentence) == [], sentence
+        assert is_safe_reply(sentence) and not assess(sentence).is_crisis, sentence
