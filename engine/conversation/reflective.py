@@ -262,7 +262,8 @@ TOLD_MIN_CHARS = 14
 _QUESTION = re.compile(r"(?:까요|나요|할지|해야|될까|어떡|어떻게|얼마|뭐 ?(?:입|해|하|사))")
 # A question asked without a question mark ("단발 어울릴까", "뭐가 나을까요 ㅋㅋ").
 # "…으니까" gives a reason, it does not ask; "…나요" without a question mark is often "화나요".
-_ASKS = re.compile(r"(?:(?<!니)까요?|[을일할]지)[\sㅋㅎ.~]*$")
+# "괜찮은건가요" asks (its first sentence, said back, put "-시-" on a baby's "안하시는군요").
+_ASKS = re.compile(r"(?:(?<!니)까요?|[을일할]지|건가요|[은는인]가요)[\sㅋㅎ.~]*$")
 
 
 def _asks(text: str) -> bool:

@@ -39,6 +39,11 @@ MIN_HEAD_CHARS = 2  # "자셨군요" alone says nothing; "하루 종일 자셨�
 _NOISE = re.compile(r"[ㅋㅎㅠㅜㅡㄷㅇ]{2,}|[ㅋㅎㅠㅜ]|[^\w\s.,!~%-]|_")
 # Quote marks go without a trace: a space left for one splits "'목포의 눈물'을" into "눈물 을".
 _QUOTES = re.compile(r"['\"‘’“”「」『』]")
+# Words quoted as said ("'그림체 퇴화했네' 이거 하나 보고…", "'킹받는다'가 무슨 뜻"), not a title
+# ("'목포의 눈물'을 불렀어요"): said back without the marks they read as the person's own act, so
+# only the part before them is said back.
+_MARK = "['\"‘’“”「」『』]"
+_QUOTED_SPEECH = re.compile(_MARK + r"[^'\"‘’“”「」『』]{1,40}(?:[다네요야지음함]|까|냐)[.!?~]*" + _MARK)
 # Asking maeum for something ("러닝화 추천 좀요", "알려 줘"): a request, not an event to say back.
 _REQUEST = re.compile(r"추천 ?(?:좀|해|부탁)|알려 ?(?:줘|주세요|줄래)|가르쳐 ?(?:줘|주)")
 _SPACES = re.compile(r"\s+")
@@ -90,6 +95,7 @@ _HONORED = re.compile(
 _THING_VERBS = frozenset(
     {
         "썩",  # "감자 다 썩었어", not "썩으셨군요"
+        "망하",  # "흰 셔츠 망했군요", "모고 망했군요" ("셔츠 망하셨군요" read as the person ruined)
         "찍히",  # "수익 38만원 찍혔다"
         "시들",
         "나",
@@ -120,6 +126,7 @@ _THING_VERBS = frozenset(
 _EITHER_VERBS = frozenset({"오", "들어오", "나오", "떨어지", "빠지", "나가", "깨", "죽"})
 # ...but only a person "다녀오"s: "새벽 시장 다녀옴" → "새벽 시장 다녀오셨군요".
 _PERSON_VERBS = frozenset({"다녀오", "갔다오", "다녀가"})
+_LEVEL_VERBS = frozenset({"떨어지", "오르", "올라가", "내려가", "내리", "줄", "늘"})
 _COMING_THINGS = frozenset(
     {
         "눈",
@@ -450,6 +457,8 @@ def _restate(
         return None
     if said_honor:
         honor = True
+    elif stem.form in _LEVEL_VERBS and any(t.tag == "JKB" and t.form in ("로", "으로") for t in head):
+        honor = False  # "단가 2500원으로 떨어졌군요": a price or a score moves, not the person
     elif stem.tag == "VCP":
         honor = not past  # "결혼식이었군요", but "고민 중이시군요"
     elif subject is not None:
@@ -509,6 +518,9 @@ def restate(text: str) -> str | None:
         return None
     if _REQUEST.search(text):
         return None
+    quoted = _QUOTED_SPEECH.search(text)
+    if quoted:  # only what comes before words quoted as said
+        text = text[: quoted.start()]
     clean = _SPACES.sub(" ", _NOISE.sub(" ", _QUOTES.sub("", text))).strip()
     if not clean:
         return None

@@ -71,6 +71,11 @@ pytestmark = pytest.mark.skipif(not restate.available(), reason="kiwipiepy (Kiwi
         ("친구 결혼식 다녀왔어요", "친구 결혼식 다녀오셨군요"),
         ("남편 퇴원했어요!!", "남편 퇴원하셨군요"),
         ("시험 끝났다!!! 이제 잠만 잘 거야", "시험 끝났군요"),
+        # A price or a score moved to a level: no honorific ("단가 …떨어지셨군요" read as broken).
+        ("배차 바뀌고 나서 단가 2500원으로 떨어짐", "배차 바뀌고 나서 단가 2500원으로 떨어졌군요"),
+        ("아침에 커피 쏟아서 흰 셔츠 망함..", "아침에 커피 쏟아서 흰 셔츠 망했군요"),
+        # What comes before words quoted as said is still the person's act.
+        ("정중하게 메모를 붙였는데 '예민하시네요'라는 쪽지가 왔어요", "정중하게 메모를 붙이셨군요"),
     ],
 )
 def test_an_event_is_said_back_in_the_persons_words(message: str, said: str) -> None:
@@ -108,6 +113,9 @@ def test_an_event_is_said_back_in_the_persons_words(message: str, said: str) -> 
         "점심 10분 먹고 들어옴 김밥 씹지도 않고 삼킴",
         "비온다 쉼",
         "동생이 내 충전기 또 가져감 진짜 짜증나",  # "내 충전기" said back is maeum's charger
+        # Words quoted as said would be said back as the person's act ("그림체 퇴화하셨군요").
+        "댓글에 '그림체 퇴화했네' 이거 하나 보고 하루종일 아무것도 못했어요",
+        "요즘 젊은 사람들 말 중에 '킹받는다'가 무슨 뜻이오",
     ],
 )
 def test_nothing_is_said_back_where_it_would_not_be_safe(message: str) -> None:
@@ -170,3 +178,10 @@ def test_the_persons_words_are_held_to_the_banks_rules_too() -> None:
 
 def test_a_counter_is_not_an_animal() -> None:
     assert restate.restate("콜 연속 14개 잡아서 하루 23만원 찍음") is not None  # 개: a counter
+
+
+def test_a_question_without_a_question_mark_gets_the_honest_reply_not_its_first_sentence() -> None:
+    from engine.conversation.reflective import QUESTION, reflective_options
+
+    text = "생후 4개월인데 아직 뒤집기를 안해요 맘카페 보니까 다들 하던데 괜찮은건가요"
+    assert reflective_options("불안", False, text, None, restate.restate) == QUESTION
