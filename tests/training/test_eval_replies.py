@@ -57,6 +57,7 @@ def test_the_judged_sets_are_written_apart_from_the_bank() -> None:
         ("dev7", 200),
         ("dev8", 200),
         ("dev9", 200),
+        ("dev10", 200),
         ("test", 200),
     )
     for name, size in sizes:
