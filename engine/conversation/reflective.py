@@ -17,6 +17,7 @@ import random
 import re
 from collections.abc import Callable, Mapping
 
+from engine.conversation.about_me import asked_of_me
 from engine.conversation.bank import reply_problems
 from engine.conversation.feelings import feeling_options, named_feelings, said_after, tells_a_death
 from engine.conversation.self_talk import self_talk
@@ -332,6 +333,9 @@ def reflective_options(
             if _fits(combined):
                 return (combined,)
         return named
+    asked = asked_of_me(text)
+    if asked:  # "너 민초파야?", "점심 뭐 드셨어요?": put to maeum itself
+        return asked
     told = has_told(text)
     if told and _asks(text):
         return QUESTION
