@@ -1,6 +1,7 @@
 """What an everyday message implies without a feeling word: work finished ("마감함 ㅋ"), a long
 day ("12시간 타고 9만원"), the same trouble again ("또 리젝ㅋ"), a slow day at work ("콜 없음"),
-money running short, a small joy, a funny moment, a day to look forward to, a request for praise.
+money running short, a small joy, a meal, a funny moment, a day to look forward to, a request for
+praise, what to eat.
 
 On the judged sets these messages were read as 일상 (or not read at all), and the replies that
 assume no feeling ("그런 일이 있었군요. 이야기해 주셔서 고마워요.", "그 이야기 더 듣고 싶어요.")
@@ -49,7 +50,23 @@ _TROUBLE = re.compile(
 # small joy told.
 _ASKING = re.compile(r"뭐가|어디|추천|무슨|어떤|몇 |어케|어떻게|[을할될]까|나을|[까나]요?\?")
 
+_FOOD = (
+    r"(?:급식|짬밥|학식|점심|저녁|아침|간식|야식|라면|떡볶이|치킨|피자|국밥|마라탕|제육|김밥|삼김|도시락"
+    r"|햄버거|고기|삼겹살|국수|짜장면|짬뽕|초밥|아이스크림|디저트|파스타|찌개)"
+)
+
 TONES: tuple[Tone, ...] = (
+    # "오늘 저녁 뭐 해먹지.. 냉장고에 계란이랑 애호박밖에 없음": 0 of 6 good as "그러셨군요. 요즘 또
+    # 어떤 일들이 있으셨어요?" on the judged sets.
+    _t(
+        "메뉴 고민",
+        r"뭐 ?(?:먹|해 ?먹|시켜 ?먹)(?:지|을까|냐|나|을지)|메뉴 ?(?:고민|추천)",
+        ("메뉴 고르기는 늘 어려운 숙제죠.", "끼니 메뉴 정하는 게 은근 제일 어렵죠."),
+        (
+            "메뉴 고르기는 매번 어려운 숙제죠. 오늘은 어떤 맛이 당기세요?",
+            "끼니 메뉴 정하는 게 은근 제일 어렵죠. 따뜻한 국물이랑 든든한 밥 중에 뭐가 더 당기세요?",
+        ),
+    ),
     _t(
         "칭찬",
         r"칭찬(?:해|좀|받|해줘)|잘했지|대단하지|대단한 ?듯|자랑 ?(?:좀|할게|하고 ?싶)",
@@ -119,6 +136,19 @@ TONES: tuple[Tone, ...] = (
             "생각만 해도 설레시겠어요. 어떤 걸 제일 기대하세요?",
         ),
         light=True,
+    ),
+    # "급식에 마라탕 나옴 ㅋㅋ", "오늘 국밥 먹음. 사치ㅎㅎ": a meal told is a small pleasure.
+    _t(
+        "한 끼",
+        _FOOD + r".{0,15}(?:먹는 ?중|먹고 ?있|먹고 ?(?:옴|왔)|먹음|먹었|나옴|나왔|받아 ?먹"
+        r"|사 ?옴|사 ?왔|시켰|시킴)",
+        ("맛있는 한 끼는 하루의 작은 낙이죠.", "듣는 저도 군침이 도네요!"),
+        (
+            "맛있는 한 끼는 하루의 작은 낙이죠. 듣는 저도 군침이 도네요!",
+            "메뉴 하나로 하루가 든든해지죠. 맛있게 드셨으면 좋겠어요!",
+        ),
+        light=True,
+        unless=r"혼자|홀로|외롭|쓸쓸|명절|못 ?먹",  # a lonely meal, a skipped one
     ),
     _t(
         "소소한 기쁨",

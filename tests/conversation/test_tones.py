@@ -38,6 +38,11 @@ def tone_of(text: str) -> str | None:
         ("방학 D-1", "기다려지는 날"),
         ("학식 돈가스 개맛있음", "소소한 기쁨"),
         ("우리 집 앵무새가 '엄마 밥' 이라고 말함ㅋㅋㅋㅋ", "웃긴 일"),
+        ("오늘 저녁 뭐 해먹지.. 냉장고에 계란이랑 애호박밖에 없음", "메뉴 고민"),
+        ("점심 뭐 먹을지 추천 좀 해줘요. 김치찌개는 이번주만 세번 먹었음", "메뉴 고민"),
+        ("급식에 마라탕 나옴 ㅋㅋ 우리학교 미쳤나봐", "한 끼"),
+        ("떡볶이 먹는 중ㅋㅋ", "한 끼"),
+        ("점심 먹고 옴", "한 끼"),
     ],
 )
 def test_the_tone_an_everyday_message_implies(text: str, tone: str) -> None:
@@ -59,6 +64,8 @@ def test_no_light_tone_where_trouble_is_told_or_a_question_asked(text: str) -> N
 
 
 def test_words_that_turn_a_tone_around() -> None:
+    assert tone_of("명절인데 저는 원룸에서 혼자 라면 먹고 있습니다") is None  # a lonely meal
+    assert tone_of("아침도 못 먹고 나옴") is None
     assert tone_of("오늘 야근 안 하고 6시 정각에 퇴근함") is None
     assert tone_of("이직 확정됐어요 이제 야근지옥 탈출이에요") != "고단함"
     assert tone_of("계주 1등 할 줄 알았는데 졌어") is None
