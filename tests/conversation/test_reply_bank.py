@@ -358,3 +358,15 @@ async def test_a_short_message_held_back_only_by_an_uncertain_feeling_is_not_the
     assert first.situation is not None and first.situation.startswith("health.")
     second = await engine.respond(IncomingMessage(who, "면접 보고 왔는데 망친 것 같아"))
     assert second.situation != first.situation and second.source is ReplySource.REFLECTIVE
+
+
+async def test_a_meal_already_eaten_is_not_hunger(engine: InProcessEngine) -> None:
+    """"점심먹었어요?" matched hunger at 0.998 ("배가 고프시군요!"); a meal eaten rules it out."""
+    from engine.conversation.about_me import asked_of_me
+
+    asked = await engine.respond(IncomingMessage(UserRef("telegram", "ate"), "점심먹었어요?"))
+    assert asked.situation != "smalltalk.hungry" and asked.reply in asked_of_me("점심먹었어요?")
+    told = await engine.respond(IncomingMessage(UserRef("telegram", "back"), "점심 먹고 옴"))
+    assert told.situation != "smalltalk.hungry"
+    hungry = await engine.respond(IncomingMessage(UserRef("telegram", "hungry"), "배고파 죽겠다"))
+    assert hungry.situation == "smalltalk.hungry"
