@@ -242,6 +242,9 @@ def _ended(sentence: list[Any]) -> list[Any]:
     return sentence
 
 
+_VERBAL = frozenset({"EP", "VV", "VX", "XSV"})
+
+
 def _sentences(tokens: list[Any]) -> list[list[Any]]:
     out: list[list[Any]] = []
     current: list[Any] = []
@@ -250,6 +253,12 @@ def _sentences(tokens: list[Any]) -> list[list[Any]]:
             if token.tag == "SF" and current:
                 out.append(_ended(current))
                 current = []
+            continue
+        coda = token.tag == "Z_CODA" and token.form in _NOMINAL_ENDINGS
+        if coda and current and current[-1].tag in _VERBAL:
+            # "연락없이 오심 비번은…": a chat "-ㅁ" run into the next sentence, read as a stray coda.
+            out.append([*current, _Token(token.form, "EF", token.start)])
+            current = []
             continue
         current.append(token)
         if token.tag == "EF":

@@ -74,6 +74,8 @@ pytestmark = pytest.mark.skipif(not restate.available(), reason="kiwipiepy (Kiwi
         # A price or a score moved to a level: no honorific ("단가 …떨어지셨군요" read as broken).
         ("배차 바뀌고 나서 단가 2500원으로 떨어짐", "배차 바뀌고 나서 단가 2500원으로 떨어졌군요"),
         ("아침에 커피 쏟아서 흰 셔츠 망함..", "아침에 커피 쏟아서 흰 셔츠 망했군요"),
+        # A chat "-ㅁ" run into the next sentence still ends the first one.
+        ("시어머니가 또 연락없이 오심 비번은 언제 알아내셨는지", "시어머니가 또 연락없이 오셨군요"),
         # What comes before words quoted as said is still the person's act.
         ("정중하게 메모를 붙였는데 '예민하시네요'라는 쪽지가 왔어요", "정중하게 메모를 붙이셨군요"),
     ],
