@@ -7,7 +7,8 @@ from __future__ import annotations
 # was judged; dev5: round four's (t4-*), read after it was judged; dev6: round five's (t5-*), read after it
 # was judged; dev7: round six's (t6-*), read after it was judged; dev8: round seven's (t7-*), read
 # after it was judged; dev9: round eight's first test (t8-*), read after it was judged; dev10: round
-# eight's second (t9-*), read after it was judged; test: round nine's (t10-*), judged blind.
+# eight's second (t9-*), read after it was judged; dev11: round nine's first test (t10-*), read after
+# it was judged; test: round nine's second (t11-*), judged blind.
 JUDGED_SETS: tuple[str, ...] = (
     "dev",
     "dev2",
@@ -19,5 +20,6 @@ JUDGED_SETS: tuple[str, ...] = (
     "dev8",
     "dev9",
     "dev10",
+    "dev11",
     "test",
 )
