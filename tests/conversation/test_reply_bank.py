@@ -370,3 +370,13 @@ async def test_a_meal_already_eaten_is_not_hunger(engine: InProcessEngine) -> No
     assert told.situation != "smalltalk.hungry"
     hungry = await engine.respond(IncomingMessage(UserRef("telegram", "hungry"), "배고파 죽겠다"))
     assert hungry.situation == "smalltalk.hungry"
+
+
+async def test_kimchi_given_is_not_kimchi_made(engine: InProcessEngine) -> None:
+    """"김치 한 통 갖다주셨어요" got "직접 한 김장이라 더 뜻깊으시겠어요" (read blind as wrong, twice)."""
+    text = "옆집 할머니가 김장했다고 김치 한 통 갖다주셨어요 ㅠㅠ 감동"
+    result = await engine.respond(IncomingMessage(UserRef("telegram", "kimchi"), text))
+    assert result.situation != "joys.first_solo_kimjang", result.reply
+    made = "처음으로 혼자 김장했어요! 배추 열 포기 다 버무렸어요"
+    result = await engine.respond(IncomingMessage(UserRef("telegram", "kimjang"), made))
+    assert result.situation == "joys.first_solo_kimjang", result.reply
