@@ -194,6 +194,9 @@ _CHAT_NOMINAL = re.compile(r"(?:함|됨|했음|였음|갔음|왔음)(?=[\s,.!~]|
 _SAME_SUBJECT = frozenset({"고", "면서", "으면서", "어", "아"})
 # "…고민 중이에요", "…생각 중이에요": a present state that is the person's own.
 _STATE_NOUNS = frozenset({"중", "고민"})
+# A mood as the subject ("기분이 꿀꿀해", which Kiwi reads as 꿀/NNG 꿀/NNG 하/XSV): a state, not an
+# event ("기분이 꿀꿀하는군요" is not Korean).
+_MOOD_SUBJECTS = frozenset({"기분", "마음", "컨디션", "속", "몸"})
 
 _kiwi: Any = None
 _failed = False
@@ -320,6 +323,8 @@ def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
         head = head[1:]
         while head and head[0].tag.startswith("J"):
             head = head[1:]
+    if any(t.tag == "JKS" and i and head[i - 1].form in _MOOD_SUBJECTS for i, t in enumerate(head)):
+        return None
     if any(t.form == "들" and t.tag == "XSN" and i and head[i - 1].tag == "MAG" for i, t in enumerate(head)):
         return None  # "다들 폰만 보고 있네": everyone else's act
     if any(t.tag == "EF" or (t.tag == "EC" and t.form in _RUN_ON_ENDINGS) for t in head):
@@ -468,6 +473,8 @@ def _restate(
         honor = True
     elif stem.form in _LEVEL_VERBS and any(t.tag == "JKB" and t.form in ("로", "으로") for t in head):
         honor = False  # "단가 2500원으로 떨어졌군요": a price or a score moves, not the person
+    elif stem.form == "지나가" and any(t.form == "스치" for t in head):
+        honor = False  # "월급날인데 통장 스쳐 지나갔군요": the pay passed through, not the person
     elif stem.tag == "VCP":
         honor = not past  # "결혼식이었군요", but "고민 중이시군요"
     elif subject is not None:
