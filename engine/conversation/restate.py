@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 MAX_CHARS = 26  # without spaces: a restatement longer than this reads as parroting
 MIN_HEAD_CHARS = 2  # "자셨군요" alone says nothing; "하루 종일 자셨군요" does
 
-_NOISE = re.compile(r"[ㅋㅎㅠㅜㅡㄷㅇ]{2,}|[ㅋㅎㅠㅜ]|[^\w\s.,!~%-]|_")
+_NOISE = re.compile(r"[ㅋㅎㅠㅜㅡㄷㅇ]{2,}|[ㅋㅎㅠㅜ]|[^\w\s.,!~%+-]|_")  # "A+" stays "A+"
 # Quote marks go without a trace: a space left for one splits "'목포의 눈물'을" into "눈물 을".
 _QUOTES = re.compile(r"['\"‘’“”「」『』]")
 # Words quoted as said ("'그림체 퇴화했네' 이거 하나 보고…", "'킹받는다'가 무슨 뜻"), not a title
@@ -320,17 +320,21 @@ def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
         return None
     # A leading "아", "근데", "나는": not part of what happened.
     while head and (head[0].tag in ("IC", "MAJ") or (head[0].tag == "NP" and head[0].form in _LEADING_SELF)):
-        head = head[1:]
-        while head and head[0].tag.startswith("J"):
-            head = head[1:]
+        after_self = head[1:]
+        while after_self and after_self[0].tag.startswith("J"):
+            after_self = after_self[1:]
+        if head[0].tag == "NP" and after_self and not text[: after_self[0].start].endswith(" "):
+            break  # "전남편이…" read as "전(저는) 남편이…": one word, left in (and so not said back)
+        head = after_self
     if any(t.tag == "JKS" and i and head[i - 1].form in _MOOD_SUBJECTS for i, t in enumerate(head)):
         return None
     if any(t.form == "들" and t.tag == "XSN" and i and head[i - 1].tag == "MAG" for i, t in enumerate(head)):
         return None  # "다들 폰만 보고 있네": everyone else's act
     if any(t.tag == "EF" or (t.tag == "EC" and t.form in _RUN_ON_ENDINGS) for t in head):
         return None  # "점심 먹고 들어옴 김밥 …", "비온다 쉼": sentence ends Kiwi read as connectives
-    # "내"/"제" read as a determiner is the person's "my" too: said back, it would be maeum's.
-    mine = any(t.tag == "MM" and t.form in ("내", "제") for t in head)
+    # "내"/"제" read as a determiner is the person's "my" too: said back, it would be maeum's; so is
+    # a "저" for "제" ("시장 할머니가 저 이름 기억했어요").
+    mine = any(t.tag == "MM" and t.form in ("내", "제", "저") for t in head)
     if mine or any(t.tag in ("NP", "IC", "ETN") or (t.tag == "EC" and t.form.endswith("요")) for t in head):
         return None  # other people; "게임함 목 다 쉼", "피곤해요 연락 오면": sentences Kiwi ran together
     if _CHAT_NOMINAL.search(text[head[0].start : stem.start] if head else ""):

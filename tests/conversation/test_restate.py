@@ -75,6 +75,8 @@ pytestmark = pytest.mark.skipif(not restate.available(), reason="kiwipiepy (Kiwi
         ("배차 바뀌고 나서 단가 2500원으로 떨어짐", "배차 바뀌고 나서 단가 2500원으로 떨어졌군요"),
         ("아침에 커피 쏟아서 흰 셔츠 망함..", "아침에 커피 쏟아서 흰 셔츠 망했군요"),
         ("월급날인데 통장 스쳐 지나감 ㅋㅋ", "월급날인데 통장 스쳐 지나갔군요"),
+        ("교양 과제 A+ 받았어요!!", "교양 과제 A+ 받으셨군요"),  # not "A"
+        ("전 오늘 병원 다녀왔어요", "오늘 병원 다녀오셨군요"),
         # A chat "-ㅁ" run into the next sentence still ends the first one.
         ("시어머니가 또 연락없이 오심 비번은 언제 알아내셨는지", "시어머니가 또 연락없이 오셨군요"),
         # What comes before words quoted as said is still the person's act.
@@ -120,6 +122,8 @@ def test_an_event_is_said_back_in_the_persons_words(message: str, said: str) -> 
         "댓글에 '그림체 퇴화했네' 이거 하나 보고 하루종일 아무것도 못했어요",
         "요즘 젊은 사람들 말 중에 '킹받는다'가 무슨 뜻이오",
         "아침부터 비 와서 기분이 꿀꿀해",  # a mood, not an event ("꿀꿀하는군요")
+        "전남편이 또 양육비 날짜 어겼어요",  # not "남편이… 어겼군요": "전" is part of the word
+        "시장 할머니가 저 이름 기억했어요!",  # "저 이름" said back would be maeum's name
     ],
 )
 def test_nothing_is_said_back_where_it_would_not_be_safe(message: str) -> None:
