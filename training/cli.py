@@ -329,12 +329,13 @@ def _train_emotion_linear(args: argparse.Namespace) -> int:
 
 
 def _eval_replies(args: argparse.Namespace) -> int:
-    from training.replies import evaluate_replies
+    from training.replies import CPU_SHIFT, evaluate_replies
 
     report = evaluate_replies(
         args.set or list(JUDGED_SETS),
         args.policy or ["bank"],
         out_dir=Path(args.out) if args.out else None,
+        shifts=(CPU_SHIFT, -CPU_SHIFT) if args.cpu_variants else (),
     )
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
@@ -361,6 +362,10 @@ def _eval_replies(args: argparse.Namespace) -> int:
                 f"{name}/{policy}: {entry['n']} replies, sources {entry['sources']}, format problems "
                 f"{entry['format_problems']}, emotion agrees with the set {emotion}; {rate}"
             )
+            for shift, variant in entry.get("cpu_variants", {}).items():
+                unjudged = variant["judged"]["unjudged"] if variant["judged"] else variant["changed"]
+                differ = variant["changed"]
+                print(f"  bank probabilities {shift}: {differ} replies differ, {unjudged} not judged")
     return 0
 
 
@@ -469,5 +474,10 @@ def add_parsers(sub: Any) -> None:
         "--policy", action="append", choices=["bank", "hybrid", "reflective"], help="default: bank"
     )
     erep.add_argument("--out", help="write every reply here, one JSONL file per set and policy")
+    erep.add_argument(
+        "--cpu-variants",
+        action="store_true",
+        help="also the replies another CPU's rounding could give (bank probabilities moved by +-0.01)",
+    )
     erep.add_argument("--json", action="store_true")
     erep.set_defaults(handler=_eval_replies)

