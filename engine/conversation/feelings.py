@@ -253,11 +253,19 @@ _AFTER = re.compile(
 _BEFORE = re.compile(r"(?:^|\s)(?:안|덜|못)\s*$")
 
 
+# Hands shaking with anger ("너무 화가 나서 손이 떨려요") are anger, not nerves.
+_SHAKING_WITH = re.compile(
+    r"(?:화가? ?나서|화나서|분해서|열 ?받아서|억울해서|어이없어서)\s*(?:손|몸)?[이도]?\s*$"
+)
+
+
 def _own(feeling: Feeling, text: str) -> re.Match[str] | None:
     """Where the message first names this feeling as the writer's own; None when it does not."""
     for match in feeling.pattern.finditer(text):
         before = text[max(0, match.start() - 4) : match.start()]
         if _BEFORE.search(before) or _AFTER.search(text[match.end() :]):
+            continue
+        if feeling.name == "떨림" and _SHAKING_WITH.search(text[max(0, match.start() - 12) : match.start()]):
             continue
         return match
     return None

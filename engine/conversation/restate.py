@@ -307,6 +307,10 @@ def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
             return None  # "가고 싶어요": a wish, not an event (and "싶으시는군요" is not Korean)
         if not past and stem.form == "주" and stem.tag.startswith("VX"):
             return None  # "수다 좀 떨어줘": a request to maeum, not the person's act
+        if stem.form == "지" and stem.tag.startswith("VX"):
+            return None  # "침대에서 안 나가져": "-어지다" takes no "-시-" ("나가지시는군요")
+        if stem.form == "해지" and stem.tag == "VV":
+            return None  # "밖에 벌써 해졌네": Kiwi's "해지다" for "해가 지다" ("해지셨군요")
     elif stem.tag == "VCP":  # "딸 결혼식이었어요" → "딸 결혼식이었군요"; "고민 중이에요" → "고민 중이시군요"
         if not head or head[-1].form in ("거", "것") or (not past and head[-1].form not in _STATE_NOUNS):
             return None  # "…준비하느라 예민했던 거였어요" explains; it does not tell an event
@@ -457,7 +461,8 @@ def _restate(
         return None
     # The noun nearest the verb without a case particle: "빚만 남았어요", "색 너무 잘나옴".
     bare = None
-    for i in range(len(head) - 1, -1, -1):
+    i = len(head) - 1
+    while i >= 0:
         t = head[i]
         if t.tag.startswith("NN"):
             following = head[i + 1] if i + 1 < len(head) else None
@@ -465,11 +470,17 @@ def _restate(
                 following is None
                 or following.tag in ("JX", "MAG")
                 or not following.tag.startswith(("J", "NN"))
+                or (following.tag == "XR" and following.form != t.form)  # "밴드 깔끔하게 나왔다"
             ):
                 bare = t
             break
+        adverb = t.tag == "EC" and t.form == "게" and i >= 2
+        if adverb and head[i - 1].tag == "XSA" and head[i - 2].tag == "XR":
+            i -= 3  # an adverb made of an adjective ("깔끔하게") between the noun and its verb
+            continue
         if t.tag.startswith(("J", "VV", "VA", "X", "E")) and t.tag != "JX":
             break
+        i -= 1
     known, subject = _subject(head)
     if not known:
         return None

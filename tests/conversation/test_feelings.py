@@ -22,6 +22,8 @@ def names(text: str) -> list[str]:
         ("그동안 외로웠어요", ["외로움"]),  # 그동안 is not 안
         ("ADHD 진단 받았어요. 좀 후련하기도 한데 왜 몰랐나 억울하기도 해요", ["후련함", "억울함"]),
         ("화가 나서 잠이 안 와", ["짜증"]),
+        ("너무 화가 나서 손이 떨려요.", ["짜증"]),  # shaking with anger is not nerves
+        ("내일 발표라 손이 떨려요", ["떨림"]),
     ],
 )
 def test_the_writers_own_feeling_words_are_found_in_order(text: str, expected: list[str]) -> None:

@@ -123,6 +123,10 @@ def test_an_event_is_said_back_in_the_persons_words(message: str, said: str) -> 
         "요즘 젊은 사람들 말 중에 '킹받는다'가 무슨 뜻이오",
         "아침부터 비 와서 기분이 꿀꿀해",  # a mood, not an event ("꿀꿀하는군요")
         "전남편이 또 양육비 날짜 어겼어요",  # not "남편이… 어겼군요": "전" is part of the word
+        # "-시-" on a thing or a state: "밴드 … 나오셨군요", "해지셨군요", "안 나가지시는군요".
+        "드디어 웨스턴 밴드 깔끔하게 나왔다 ㅋㅋㅋㅋ 6번 만에!!",
+        "방금 일어났는데 밖에 벌써 해졌네ㅋㅋ",
+        "요즘 쉬는 날에도 침대에서 안 나가져. 씻지도 않고",
         "시장 할머니가 저 이름 기억했어요!",  # "저 이름" said back would be maeum's name
     ],
 )
