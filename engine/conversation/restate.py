@@ -495,6 +495,10 @@ def _restate(
     elif subject is not None:
         noun = subject.form
         honor = subject.tag == "NR" or bool(_HONORED.match(noun.removesuffix("님"))) or noun.endswith("님")
+    elif stem.form == "되" and any(t.form == "지" and t.tag == "NNB" for t in head):
+        honor = True  # "한 끼만 먹은 지 꽤 되셨군요": the time since the person's act
+    elif stem.form == "있" and stem.tag.startswith("VX") and len(head) >= 2 and head[-2].form in _THING_VERBS:
+        honor = False  # "도시락 마지막 하나 남아 있었군요", not "남아계셨군요"
     elif stem.form in _THING_VERBS and (bare is not None or stem.form == "되"):
         honor = False  # "되" without its noun too: "카드값으로 순삭됐군요", not "순삭되셨군요"
     elif bare is not None and _either(stem):
@@ -507,7 +511,9 @@ def _restate(
         honor = True
     start = head[0].start if head else stem.start
     front = text[start : stem.start]
-    tail = [(stem.form, stem.tag)]
+    # "안폈어": Kiwi's lemma is "피" (as in "꽃이 폈다"), joined back as "피셨군요"; the book was "펴".
+    form = "펴" if stem.form == "피" and text[stem.start : stem.start + 1] in ("폈", "펴") else stem.form
+    tail = [(form, stem.tag)]
     if stem.tag == "XSV":  # "등록 했습니다": the verb is one word, "등록하셨군요"
         front = front.rstrip()
     elif stem.tag == "VCP":  # the copula contracts with its noun: "결혼식이었군요", "거였군요"

@@ -77,6 +77,10 @@ pytestmark = pytest.mark.skipif(not restate.available(), reason="kiwipiepy (Kiwi
         ("월급날인데 통장 스쳐 지나감 ㅋㅋ", "월급날인데 통장 스쳐 지나갔군요"),
         ("교양 과제 A+ 받았어요!!", "교양 과제 A+ 받으셨군요"),  # not "A"
         ("전 오늘 병원 다녀왔어요", "오늘 병원 다녀오셨군요"),
+        # A thing left over takes no "-시-"; the time since the person's act does; "펴", not "피".
+        ("편의점에 제육도시락 마지막 하나 남아있었음ㅋㅋ", "편의점에 제육도시락 마지막 하나 남아있었군요"),
+        ("입맛이 없어 하루 한 끼만 먹은 지 꽤 되었습니다.", "입맛이 없어 하루 한 끼만 먹은 지 꽤 되셨군요"),
+        ("중간고사 D-3인데 아직 책 한번도 안폈어...망햇다", "중간고사 D-3인데 아직 책 한번도 안펴셨군요"),
         # A chat "-ㅁ" run into the next sentence still ends the first one.
         ("시어머니가 또 연락없이 오심 비번은 언제 알아내셨는지", "시어머니가 또 연락없이 오셨군요"),
         # What comes before words quoted as said is still the person's act.
