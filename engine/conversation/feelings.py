@@ -22,10 +22,13 @@ class Feeling:
     pattern: re.Pattern[str]
     phrase: str  # "외로운 마음": for a message that names two feelings
     replies: tuple[str, ...]
+    # Words just before the feeling word that make it another feeling ("화가 나서 손이 떨려요").
+    not_after: re.Pattern[str] | None = None
 
 
-def _f(name: str, emotion: str, pattern: str, phrase: str, *replies: str) -> Feeling:
-    return Feeling(name, emotion, re.compile(pattern), phrase, replies)
+def _f(name: str, emotion: str, pattern: str, phrase: str, *replies: str, not_after: str = "") -> Feeling:
+    before = re.compile(not_after) if not_after else None
+    return Feeling(name, emotion, re.compile(pattern), phrase, replies, before)
 
 
 FEELINGS: tuple[Feeling, ...] = (
@@ -94,6 +97,8 @@ FEELINGS: tuple[Feeling, ...] = (
         "많이 떨리고 긴장되시겠어요. 지금 제일 마음 쓰이는 건 어떤 부분이에요?",
         "마음이 조마조마하시겠어요. 그 떨림까지 이야기해 주셔서 고마워요.",
         "긴장되는 마음이 크시겠어요. 여기서 잠깐 숨 돌리셔도 괜찮아요.",
+        # Hands shaking with anger ("너무 화가 나서 손이 떨려요") are anger, not nerves.
+        not_after=r"(?:화가? ?나서|화나서|분해서|열 ?받아서|억울해서|어이없어서)\s*(?:손|몸)?[이도]?\s*$",
     ),
     _f(
         "걱정", "불안", r"걱정(?:[이돼되된스하]|임|됨|ㅠ|\s*$)|불안[해하한]", "걱정되는 마음",
@@ -253,19 +258,13 @@ _AFTER = re.compile(
 _BEFORE = re.compile(r"(?:^|\s)(?:안|덜|못)\s*$")
 
 
-# Hands shaking with anger ("너무 화가 나서 손이 떨려요") are anger, not nerves.
-_SHAKING_WITH = re.compile(
-    r"(?:화가? ?나서|화나서|분해서|열 ?받아서|억울해서|어이없어서)\s*(?:손|몸)?[이도]?\s*$"
-)
-
-
 def _own(feeling: Feeling, text: str) -> re.Match[str] | None:
     """Where the message first names this feeling as the writer's own; None when it does not."""
     for match in feeling.pattern.finditer(text):
         before = text[max(0, match.start() - 4) : match.start()]
         if _BEFORE.search(before) or _AFTER.search(text[match.end() :]):
             continue
-        if feeling.name == "떨림" and _SHAKING_WITH.search(text[max(0, match.start() - 12) : match.start()]):
+        if feeling.not_after and feeling.not_after.search(text[max(0, match.start() - 12) : match.start()]):
             continue
         return match
     return None

@@ -37,13 +37,13 @@ MAX_CHARS = 26  # without spaces: a restatement longer than this reads as parrot
 MIN_HEAD_CHARS = 2  # "자셨군요" alone says nothing; "하루 종일 자셨군요" does
 
 _NOISE = re.compile(r"[ㅋㅎㅠㅜㅡㄷㅇ]{2,}|[ㅋㅎㅠㅜ]|[^\w\s.,!~%+-]|_")  # "A+" stays "A+"
+_MARKS = "'\"‘’“”「」『』"
 # Quote marks go without a trace: a space left for one splits "'목포의 눈물'을" into "눈물 을".
-_QUOTES = re.compile(r"['\"‘’“”「」『』]")
+_QUOTES = re.compile(f"[{_MARKS}]")
 # Words quoted as said ("'그림체 퇴화했네' 이거 하나 보고…", "'킹받는다'가 무슨 뜻"), not a title
 # ("'목포의 눈물'을 불렀어요"): said back without the marks they read as the person's own act, so
 # only the part before them is said back.
-_MARK = "['\"‘’“”「」『』]"
-_QUOTED_SPEECH = re.compile(_MARK + r"[^'\"‘’“”「」『』]{1,40}(?:[다네요야지음함]|까|냐)[.!?~]*" + _MARK)
+_QUOTED_SPEECH = re.compile(f"[{_MARKS}][^{_MARKS}]{{1,40}}(?:[다네요야지음함]|까|냐)[.!?~]*[{_MARKS}]")
 # Asking maeum for something ("러닝화 추천 좀요", "알려 줘"): a request, not an event to say back.
 _REQUEST = re.compile(r"추천 ?(?:좀|해|부탁)|알려 ?(?:줘|주세요|줄래)|가르쳐 ?(?:줘|주)")
 _SPACES = re.compile(r"\s+")
