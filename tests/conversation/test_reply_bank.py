@@ -361,11 +361,13 @@ async def test_a_short_message_held_back_only_by_an_uncertain_feeling_is_not_the
 
 
 async def test_a_meal_already_eaten_is_not_hunger(engine: InProcessEngine) -> None:
-    """"점심먹었어요?" matched hunger at 0.998 ("배가 고프시군요!"); a meal eaten rules it out."""
+    """ "점심먹었어요?" matched hunger at 0.998 ("배가 고프시군요!"); a meal eaten rules it out."""
     from engine.conversation.about_me import asked_of_me
 
     asked = await engine.respond(IncomingMessage(UserRef("telegram", "ate"), "점심먹었어요?"))
     assert asked.situation != "smalltalk.hungry" and asked.reply in asked_of_me("점심먹었어요?")
+    asked = await engine.respond(IncomingMessage(UserRef("telegram", "ate2"), "밥 먹었어?"))
+    assert asked.situation != "family.picky_eater" and asked.reply in asked_of_me("밥 먹었어?")
     told = await engine.respond(IncomingMessage(UserRef("telegram", "back"), "점심 먹고 옴"))
     assert told.situation != "smalltalk.hungry"
     hungry = await engine.respond(IncomingMessage(UserRef("telegram", "hungry"), "배고파 죽겠다"))
@@ -373,10 +375,12 @@ async def test_a_meal_already_eaten_is_not_hunger(engine: InProcessEngine) -> No
 
 
 async def test_kimchi_given_is_not_kimchi_made(engine: InProcessEngine) -> None:
-    """"김치 한 통 갖다주셨어요" got "직접 한 김장이라 더 뜻깊으시겠어요" (read blind as wrong, twice)."""
-    text = "옆집 할머니가 김장했다고 김치 한 통 갖다주셨어요 ㅠㅠ 감동"
-    result = await engine.respond(IncomingMessage(UserRef("telegram", "kimchi"), text))
-    assert result.situation != "joys.first_solo_kimjang", result.reply
+    """ "김치 한 통 갖다주셨어요" got "직접 한 김장이라 더 뜻깊으시겠어요" (read blind as wrong, twice)."""
+    for i, text in enumerate(
+        ("옆집 할머니가 김장했다고 김치 한 통 갖다주셨어요 ㅠㅠ 감동", "엄마가 김장 김치 한 통 보내주셨어요")
+    ):
+        result = await engine.respond(IncomingMessage(UserRef("telegram", f"kimchi{i}"), text))
+        assert result.situation != "joys.first_solo_kimjang", result.reply
     made = "처음으로 혼자 김장했어요! 배추 열 포기 다 버무렸어요"
     result = await engine.respond(IncomingMessage(UserRef("telegram", "kimjang"), made))
     assert result.situation == "joys.first_solo_kimjang", result.reply
