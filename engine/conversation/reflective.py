@@ -239,7 +239,8 @@ RESTATED: dict[str, tuple[str, ...]] = {
         "많이 지치셨겠어요.",  # "가라앉으셨겠어요" read as "calmed down"
         "많이 힘드셨을 텐데, 요즘은 좀 어떠세요?",
     ),
-    "일상": ("이야기해 주셔서 고마워요.", "그 이야기 조금 더 들려주실래요?", "그 이야기 더 듣고 싶어요."),
+    # "이야기해 주셔서 고마워요." after a restatement: 1 of 35 good (thanks instead of taking it in).
+    "일상": ("그 이야기 조금 더 들려주실래요?", "그 이야기 더 듣고 싶어요."),
 }
 # "그때 마음이 어떠셨어요?" would not fit an event still going on ("입금이 두 달째 안 되고 있군요").
 # A bare thanks after the restatement read as not taking it in (on the judged sets, "들려주셔서
@@ -249,6 +250,18 @@ RESTATED_UNCERTAIN: tuple[str, ...] = (
     "그 이야기 더 듣고 싶어요.",
     "그 이야기 조금 더 들려주실래요?",
 )
+
+# After news said back as heard ("배달앱 수수료 또 올랐다니"), with no feeling to name.
+HEARD_UNCERTAIN: tuple[str, ...] = ("그 소식 듣고 마음이 좀 어떠세요?", "그 이야기 조금 더 들려주실래요?")
+
+
+def followed(said: str, mark: str, second: str) -> str:
+    """The restatement and the sentence after it: "노쇼 또 당하셨군요. 많이 속상하셨겠어요.", and
+    news taken in with "-다니" runs on: "수수료 또 올랐다니, 걱정이 많이 되시겠어요."."""
+    if said.endswith("니"):  # "아들이 취직했다니 정말 축하드려요!"
+        return f"{said} {second}" if second.startswith("정말 축하") else f"{said}, {second}"
+    return f"{said}{mark} {second}"
+
 
 # A bare acknowledgement ("응", "ㅇㅇ", "맞아") while a situation is still open.
 FOLLOW_UP: tuple[str, ...] = (
@@ -329,7 +342,7 @@ def reflective_options(
         feeling = said_after(text, None if uncertain else emotion)
         restated = restater(text) if feeling is not None and restater is not None else None
         if restated is not None and feeling is not None and not _FEELING_STEM.search(restated):
-            combined = f"{restated}{'!' if feeling.endswith('!') else '.'} {feeling}"
+            combined = followed(restated, "!" if feeling.endswith("!") else ".", feeling)
             if _fits(combined):
                 return (combined,)
         return named
@@ -343,7 +356,7 @@ def reflective_options(
         return PET_GRIEF if _PET.search(text) else GRIEF
     if _joyful(emotion, uncertain, distribution) and achieved(text):
         restated = restater(text) if restater is not None else None
-        cheers = tuple(f"{restated}! {c}" for c in CONGRATULATED) if restated else ()
+        cheers = tuple(followed(restated, "!", c) for c in CONGRATULATED) if restated else ()
         return tuple(o for o in cheers if _fits(o)) or CONGRATULATE
     restated = restater(text) if restater is not None and text else None
     if restated is not None:
@@ -416,8 +429,13 @@ def _after_restating(
         seconds = RESTATED[emotion]
     if tone is not None:  # what the everyday event implies ("마감하셨군요. 정말 수고 많으셨어요.")
         seconds = tone.after
+    if said.endswith("니"):
+        if seconds in (RESTATED_UNCERTAIN, RESTATED["일상"]):
+            seconds = HEARD_UNCERTAIN  # "…올랐다니, 이야기해 주셔서 고마워요" thanks for bad news
+        # "…못 온다니, 화가 많이 나셨을 텐데, 지금은…": one comma is enough.
+        seconds = tuple(x for x in seconds if "," not in x) or seconds
     mark = "!" if not uncertain and emotion == "기쁨" else "."
-    options = (f"{said}{mark} {second}" for second in listening(seconds, text))
+    options = (followed(said, mark, second) for second in listening(seconds, text))
     # None left: the reply without the restatement.
     return tuple(o for o in options if _fits(o))
 

@@ -87,6 +87,8 @@ _QUOTING = ("다고", "라고", "자고", "냐고")
 # as calling their wife by the humble word.
 _HUMBLE_WORDS = {"집사람": "아내분", "안사람": "아내분", "마누라": "아내분"}
 _LEADING_SELF = frozenset({"나", "저", "난", "전", "내", "제"})
+_HABITUAL = frozenset({"요즘", "요새", "맨날", "매일", "만날", "늘", "항상"})
+_GREETINGS = frozenset({"안녕", "하이", "ㅎㅇ"})  # "안녕 심심해서 들어와봄": not what happened
 _HONORED = re.compile(
     r"^(?:엄마|아빠|어머니|아버지|어머님|아버님|할머니|할아버지|외할머니|외할아버지|부모님|시어머니|시아버지"
     r"|장모|장인|선생|선배|교수|원장|사장|부장|과장|팀장|대표)$"
@@ -272,6 +274,19 @@ def _sentences(tokens: list[Any]) -> list[list[Any]]:
     return out
 
 
+def _quoted_then(tokens: list[Any], sentence: list[Any]) -> bool:
+    """The sentence is words someone said, run on without quote marks: its ending is followed by
+    the quoting "하고"/"하며"/"하면서" ("할머니 사랑해 하고 전화했어요")."""
+    end = sentence[-1]
+    at = next((i for i, t in enumerate(tokens) if t.start == end.start and t.form == end.form), None)
+    if at is None or at + 2 >= len(tokens):
+        return False
+    verb, ending = tokens[at + 1], tokens[at + 2]
+    return (
+        verb.form == "하" and verb.tag == "VV" and ending.tag == "EC" and ending.form in ("고", "며", "면서")
+    )
+
+
 def _first_clause(sentence: list[Any]) -> list[Any] | None:
     """ "큰 계약을 따냈는데 마감이 2주라 벌써 무섭네요" → the event before "-었는데", as a sentence of
     its own ("큰 계약을 따냈어요"), for when the rest cannot be said back. Not "…인 줄 알았는데" (a
@@ -288,24 +303,33 @@ def _first_clause(sentence: list[Any]) -> list[Any] | None:
 
 
 def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
-    """The sentence's event said back with "-군요", or None where that would not be safe."""
-    if sentence[-1].tag != "EF" or sentence[-1].form not in _STATEMENT_ENDINGS:
+    """The sentence's event said back with "-군요" (news heard, with "-다니"), or None where that
+    would not be safe."""
+    end = sentence[-1]
+    heard = _heard(end)
+    if heard is None and (end.tag != "EF" or end.form not in _STATEMENT_ENDINGS):
         return None
     body = sentence[:-1]
     stem_at = max((i for i, t in enumerate(body) if t.tag != "EP"), default=None)
     if stem_at is None:
         return None
     stem, endings = body[stem_at], body[stem_at + 1 :]
-    nominal = sentence[-1].form in _NOMINAL_ENDINGS and stem.tag != "VCP"  # "걱정임" is now, not past
-    past = any(t.form in _PAST for t in endings) or nominal
+    nominal = end.form in _NOMINAL_ENDINGS and stem.tag != "VCP"  # "걱정임" is now, not past
+    habit = any(t.form in _HABITUAL for t in body)  # "요즘 시험만 치면 … 화장실 감": what happens now
+    past = any(t.form in _PAST for t in endings) or (nominal and not habit)
     said_honor = any(t.form in _HONORIFIC for t in endings)
-    if any(t.form not in _PAST | _HONORIFIC for t in endings):
+    guess = heard is not None and any(t.form == "겠" for t in endings)  # "올리겠대요": their plan
+    if any(t.form not in _PAST | _HONORIFIC and not (guess and t.form == "겠") for t in endings):
         return None  # "겠" (a guess), "었었"…
+    if heard == "order" and (endings or not stem.tag.startswith(("VV", "VX", "XSV"))):
+        return None
     head = body[:stem_at]
-    if _PREDICATE.match(stem.tag):
+    if heard is not None and stem.tag.startswith(("VA", "XSA")):
+        pass  # "강아지가 많이 아프대": a state heard of is said back as heard ("아프다니")
+    elif _PREDICATE.match(stem.tag):
         if not past and stem.form == "싶":
             return None  # "가고 싶어요": a wish, not an event (and "싶으시는군요" is not Korean)
-        if not past and stem.form == "주" and stem.tag.startswith("VX"):
+        if not past and stem.form == "주" and stem.tag.startswith("VX") and heard is None:
             return None  # "수다 좀 떨어줘": a request to maeum, not the person's act
         if stem.form == "지" and stem.tag.startswith("VX"):
             return None  # "침대에서 안 나가져": "-어지다" takes no "-시-" ("나가지시는군요")
@@ -318,26 +342,40 @@ def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
         return None  # adjectives ("맛있었음": whose taste?), nouns, endings Kiwi could not place
     # Someone is quoted or reported ("하래요", "말았데", "버티자 했는데"), or other people are pointed at.
     if any(
-        t.tag in ("EC", "EF") and (t.form in ("래", "대", "데", "자") or t.form.endswith(_QUOTING))
-        for t in head
+        t.tag in ("EC", "EF")
+        and (t.form in ("래", "대", "데", "자") or t.form.endswith(_QUOTING))
+        and not _quoted_reason(head, i, stem)
+        for i, t in enumerate(head)
     ):
         return None
     # A leading "아", "근데", "나는": not part of what happened.
-    while head and (head[0].tag in ("IC", "MAJ") or (head[0].tag == "NP" and head[0].form in _LEADING_SELF)):
+    while head and (
+        head[0].tag in ("IC", "MAJ")
+        or head[0].form in _GREETINGS
+        or (head[0].tag == "NP" and head[0].form in _LEADING_SELF)
+    ):
         after_self = head[1:]
         while after_self and after_self[0].tag.startswith("J"):
             after_self = after_self[1:]
         if head[0].tag == "NP" and after_self and not text[: after_self[0].start].endswith(" "):
             break  # "전남편이…" read as "전(저는) 남편이…": one word, left in (and so not said back)
         head = after_self
+    text, head = _without_self(text, head)
     if any(t.tag == "JKS" and i and head[i - 1].form in _MOOD_SUBJECTS for i, t in enumerate(head)):
         return None
     if any(t.form == "들" and t.tag == "XSN" and i and head[i - 1].tag == "MAG" for i, t in enumerate(head)):
         return None  # "다들 폰만 보고 있네": everyone else's act
+    if any(
+        t.tag == "EC" and t.form in ("더니", "더라니") and i and head[i - 1].tag != "EP"
+        for i, t in enumerate(head)
+    ):
+        # "30분 기다리게 하더니 취소함": what someone else was seen to do, then did ("갔더니 …" is
+        # the person's own act before what they found, cut off below)
+        return None
     if any(t.tag == "EF" or (t.tag == "EC" and t.form in _RUN_ON_ENDINGS) for t in head):
         return None  # "점심 먹고 들어옴 김밥 …", "비온다 쉼": sentence ends Kiwi read as connectives
-    # "내"/"제" read as a determiner is the person's "my" too: said back, it would be maeum's; so is
-    # a "저" for "제" ("시장 할머니가 저 이름 기억했어요").
+    # "내"/"제" left in (their noun is not what is acted on: "동생이 내 충전기 또 가져감") would be
+    # maeum's; a "저" for "제" ("시장 할머니가 저 이름 기억했어요") is "my", or "that".
     mine = any(t.tag == "MM" and t.form in ("내", "제", "저") for t in head)
     if mine or any(t.tag in ("NP", "IC", "ETN") or (t.tag == "EC" and t.form.endswith("요")) for t in head):
         return None  # other people; "게임함 목 다 쉼", "피곤해요 연락 오면": sentences Kiwi ran together
@@ -351,7 +389,7 @@ def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
         if rest is None or _thing_or_either(stem):
             return None  # "네일 받았는데 3일 만에 다 떨어짐": who or what fell is in the part cut off
         head = rest
-    cut = _restate(kiwi, text, head, stem, past, said_honor, whole=not inner)
+    cut = _restate(kiwi, text, head, stem, past, said_honor, whole=not inner, heard=heard, guess=guess)
     while cut is not None and len(cut.replace(" ", "")) > MAX_CHARS:
         breaks = [i for i, t in enumerate(head) if t.tag == "EC" and t.form in _CLAUSE_BREAKS]
         if not breaks:
@@ -360,8 +398,103 @@ def _clause(kiwi: Any, text: str, sentence: list[Any]) -> str | None:
         if rest is None or _thing_or_either(stem):
             return None
         head = rest
-        cut = _restate(kiwi, text, head, stem, past, said_honor, whole=False)
+        cut = _restate(kiwi, text, head, stem, past, said_honor, whole=False, heard=heard, guess=guess)
     return cut
+
+
+# Hearsay endings: news someone gave ("수수료 또 올랐대", "월세 올리겠대요") and an order passed on
+# ("월요일까지 다 해오래요"); said back with "-다니", as one takes in news, not as the person's act.
+_NEWS = frozenset({"대", "대요", "ᆫ대", "ᆫ대요", "는대", "는대요"})
+_ORDERS = frozenset({"래", "래요", "으래", "으래요"})
+
+
+def _heard(end: Any) -> str | None:
+    if end.tag != "EF":
+        return None
+    return "news" if end.form in _NEWS else "order" if end.form in _ORDERS else None
+
+
+# Verbs of saying: after one, the words before "-다고" are what someone said ("빌려준다고 했어요").
+_SPEECH_VERBS = frozenset(
+    {"하", "말하", "그러", "얘기하", "이야기하", "듣", "묻", "물어보", "전하", "약속하"}
+)
+
+
+def _quoted_reason(head: list[Any], at: int, stem: Any) -> bool:
+    """ "할머니가 고생한다고 박카스 주셨어요", "단가 내린다고 공지 떴어요": the words before "-다고"
+    are the reason for an act that is not speech, by someone the clause names (or a thing), so the
+    act can be said back with them. Not "나 혼자 산다고 무시해요" (who?), "하자고", "그러냐고"."""
+    t = head[at]
+    if t.tag != "EC" or not t.form.endswith(("다고", "라고")) or t.form.endswith("으라고"):
+        return False
+    if stem.form in _SPEECH_VERBS or stem.tag == "VCP":
+        return False
+    following = head[at + 1] if at + 1 < len(head) else None
+    if following is None or not following.tag.startswith(("NN", "MAG", "MM", "SN", "VA", "XR")):
+        return False
+    named = any(u.tag == "JKS" for u in head[:at])
+    return named or stem.form in _THING_VERBS
+
+
+# The person's own "나/저" inside the clause ("또 내 오프를 바꿔놨어", "오늘 제가 처음으로…"): said
+# back, it would be maeum's. Where the words can go without changing what happened, they go ("또
+# 오프를 바꿔 놓으셨군요"); anywhere else the clause is not said back.
+_SELF = frozenset({"나", "저", "내", "제"})
+_SUBJECT_PARTICLES = frozenset({"JKS", "JX"})
+
+
+def _droppable_self(head: list[Any], i: int, j: int) -> bool:
+    """Whether the person's word at ``i`` (its particles up to ``j``) can go. "내 오프를": a
+    possession, when the thing is what is acted on ("내 카드로", "내 이름으로 된 집": not without
+    it). "제가": the subject, when nobody else is ("가족들은 제가 노는 줄 알아요" is not). "저한테",
+    "저를": when someone else is named the subject ("저만 설거지 시켜요": without it, the person
+    would give the order). Never "저도 모르게", "혼나던 제가", or a bare "저 혼자"."""
+    t = head[i]
+    if j >= len(head) or head[j].form.startswith("모르"):
+        return False
+    if i > 0 and head[i - 1].tag == "ETM":
+        return False
+    particles = head[i + 1 : j]
+    if any(u.form in ("만", "밖에", "까지", "조차", "마저", "뿐") for u in particles):
+        return False  # "이장님이 또 나만 빼고 얘기함": without "나만", what happened changes
+    others = [u for k, u in enumerate(head) if k < i or k >= j]
+    if t.tag == "MM" or (particles and particles[0].tag == "JKG"):
+        k = j
+        while k < len(head) and head[k].tag.startswith("NN"):
+            k += 1
+        return k > j and k < len(head) and (head[k].tag == "JKO" or head[k].tag == "XSV")
+    if not particles:
+        return False
+    if particles[0].tag in _SUBJECT_PARTICLES and particles[0].form in ("가", "이", "는", "ᆫ", "도"):
+        return not any(u.tag in ("JKS", "JX") and u.form in ("가", "이", "은", "는", "도") for u in others)
+    return any(u.tag == "JKS" for u in head[:i])
+
+
+def _without_self(text: str, head: list[Any]) -> tuple[str, list[Any]]:
+    """The text with the person's own words for themselves blanked (positions kept, so every
+    token's start still holds) and the head without them; unchanged where they cannot go."""
+    kept: list[Any] = []
+    blanks: list[tuple[int, int]] = []
+    i = 0
+    while i < len(head):
+        t = head[i]
+        own = (t.tag == "NP" and t.form in _SELF) or (t.tag == "MM" and t.form in ("내", "제"))
+        if own:
+            j = i + 1
+            while j < len(head) and head[j].tag.startswith("J"):
+                j += 1
+            # A whole word ("전남편": one word, kept), with something after it to say back.
+            whole = j < len(head) and text[: head[j].start].endswith(" ")
+            whole = whole and (i == 0 or text[: t.start].endswith(" "))
+            if whole and _droppable_self(head, i, j):
+                blanks.append((t.start, head[j].start))
+                i = j
+                continue
+        kept.append(t)
+        i += 1
+    for start, end in blanks:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text, kept
 
 
 def _either(stem: Any) -> bool:
@@ -403,16 +536,31 @@ def _subject(head: list[Any]) -> tuple[bool, Any]:
         later = head[i + 1 :]
         for j, u in enumerate(later[:-1]):
             if u.tag.startswith(_PREDICATES) and later[j + 1].tag == "ETM":
+                if _person_like(noun):
+                    # "센터장이 일정 바꾼걸 … 통보함": the 센터장 may act in both; said back with
+                    # "-시-" (the person's default), it read as the person's act.
+                    return False, None
                 break  # "패키지가 진열대에 놓인 걸 봤어요": the subject of "놓인", not of "봤어요"
             if (
                 u.tag.startswith(_PREDICATES)
                 and later[j + 1].tag == "EC"
                 and later[j + 1].form not in _SAME_SUBJECT
+                and not later[j + 1].form.endswith(("다고", "라고"))  # a reason _clause let through
             ):
                 return False, None  # "간부가 작업 시켜서 (제가) 못 갔어요": the subject may change here
         else:
             return True, head[i - 1]
     return True, None
+
+
+def _person_like(noun: Any) -> bool:
+    form = noun.form
+    return (
+        form in _PEOPLE
+        or form in _UNHONORED
+        or bool(_HONORED.match(form.removesuffix("님")))
+        or form.endswith(("님", "장"))
+    )
 
 
 # Animals the person talks about: "15살 노견인데 … 뛰었어요" is the dog's act, not the person's.
@@ -449,8 +597,32 @@ def _someone_else_acts(head: list[Any]) -> bool:
     return False
 
 
+_ACTS = ("VV", "VX", "XSV")
+
+
+def _own_act_then(head: list[Any], i: int) -> bool:
+    """Whether ``head[i]`` ends an act of the person's before "-는데" ("배우는데", which Kiwi also
+    reads as 는/ETM 데/NNB); not a thing's ("3교대 끝나고")."""
+    t = head[i]
+    if t.tag == "EC" and t.form in _EVENT_THEN:
+        verb = head[i - 1]
+    elif t.tag == "NNB" and t.form == "데" and i >= 2 and head[i - 1].tag == "ETM":
+        verb = head[i - 2]
+    else:
+        return False
+    return verb.tag.startswith(_ACTS) and not _thing_or_either(verb)
+
+
 def _restate(
-    kiwi: Any, text: str, head: list[Any], stem: Any, past: bool, said_honor: bool, whole: bool
+    kiwi: Any,
+    text: str,
+    head: list[Any],
+    stem: Any,
+    past: bool,
+    said_honor: bool,
+    whole: bool,
+    heard: str | None = None,
+    guess: bool = False,
 ) -> str | None:
     content = [t for t in head if t.tag.startswith(("NN", "SN", "SL", "VV", "VA", "XR", "MAG", "MM"))]
     # "통보하셨군요", "자셨군요": nothing of what happened is said back; "된장 담그셨군요" (a noun and
@@ -482,10 +654,14 @@ def _restate(
             break
         i -= 1
     known, subject = _subject(head)
-    if not known:
+    if not known and not said_honor:  # the person's own "-시-" says back right whoever acted
         return None
     if said_honor:
         honor = True
+    elif heard is not None:  # someone else's news or words: "-시-" only for whom the person raises
+        noun = subject.form if subject is not None else ""
+        honor = bool(noun) and (bool(_HONORED.match(noun.removesuffix("님"))) or noun.endswith("님"))
+        honor = honor and heard == "news"
     elif stem.form in _LEVEL_VERBS and any(t.tag == "JKB" and t.form in ("로", "으로") for t in head):
         honor = False  # "단가 2500원으로 떨어졌군요": a price or a score moves, not the person
     elif stem.form == "지나가" and any(t.form == "스치" for t in head):
@@ -495,6 +671,8 @@ def _restate(
     elif subject is not None:
         noun = subject.form
         honor = subject.tag == "NR" or bool(_HONORED.match(noun.removesuffix("님"))) or noun.endswith("님")
+    elif stem.form == "되" and head and head[-1].tag == "EC" and head[-1].form == "게":
+        honor = True  # "축사를 하게 되셨군요": what the person came to do
     elif stem.form == "되" and any(t.form == "지" and t.tag == "NNB" for t in head):
         honor = True  # "한 끼만 먹은 지 꽤 되셨군요": the time since the person's act
     elif stem.form == "있" and stem.tag.startswith("VX") and len(head) >= 2 and head[-2].form in _THING_VERBS:
@@ -509,6 +687,16 @@ def _restate(
         return None
     else:
         honor = True
+    if not honor or heard is not None:
+        # "요즘 뜨개질 배우는데 목도리가 … 되는군요", "요양원 알아보고 있는데 … 든다니": the person's
+        # own act before "-는데", without "-시-", beside someone else's or a thing's (read as broken):
+        # only the rest is said back.
+        own = [i for i in range(1, len(head)) if _own_act_then(head, i)]
+        if own and not any(t.tag == "JKS" for t in head[: own[-1]]):
+            rest = _after(head, own[-1])
+            if rest is None:
+                return None
+            return _restate(kiwi, text, rest, stem, past, said_honor, False, heard, guess)
     start = head[0].start if head else stem.start
     front = text[start : stem.start]
     # "안폈어": Kiwi's lemma is "피" (as in "꽃이 폈다"), joined back as "피셨군요"; the book was "펴".
@@ -534,9 +722,17 @@ def _restate(
         tail.append(("시", "EP"))
     if past:
         tail.append(("었", "EP"))
-    # Now: "요즘 운동 다니시는군요", "비 오는군요" ("있군요" for a thing's state).
-    present = not past and stem.tag != "VCP" and not (stem.form == "있" and not honor)
-    tail.append(("는군요" if present else "군요", "EF"))
+    if guess:
+        tail.append(("겠", "EP"))
+    if heard == "order":  # "리비전 다 해오래요" → "리비전 다 해오라니"
+        tail.append(("라니", "EC"))
+    elif heard is not None:  # "수수료 또 올랐대" → "수수료 또 올랐다니", "국밥집 생긴다니"
+        verb_now = not past and not guess and stem.tag.startswith(("VV", "VX", "XSV"))  # "편찮으시다니"
+        tail.append(("라니" if stem.tag == "VCP" and not past else "ᆫ다니" if verb_now else "다니", "EC"))
+    else:
+        # Now: "요즘 운동 다니시는군요", "비 오는군요" ("있군요" for a thing's state).
+        present = not past and stem.tag != "VCP" and not (stem.form == "있" and not honor)
+        tail.append(("는군요" if present else "군요", "EF"))
     for humble, plain in _HUMBLE_WORDS.items():  # said back to the person, their word is raised
         front = front.replace(humble, plain)
     said = _SPACES.sub(" ", front + kiwi.join(tail)).strip()
@@ -573,6 +769,8 @@ def restate(text: str) -> str | None:
     sentences = _sentences(tokens)
     if not sentences:
         return None
+    if _quoted_then(tokens, sentences[0]):
+        return None  # "손녀가 할머니 사랑해 하고 전화했어요": words said, not the person's act
     said = _clause(kiwi, clean, sentences[0])
     if said is None:
         first = _first_clause(sentences[0])

@@ -85,6 +85,35 @@ pytestmark = pytest.mark.skipif(not restate.available(), reason="kiwipiepy (Kiwi
         ("시어머니가 또 연락없이 오심 비번은 언제 알아내셨는지", "시어머니가 또 연락없이 오셨군요"),
         # What comes before words quoted as said is still the person's act.
         ("정중하게 메모를 붙였는데 '예민하시네요'라는 쪽지가 왔어요", "정중하게 메모를 붙이셨군요"),
+        # The person's own "내/제/제가" go where the rest still says what happened.
+        ("수간호사님이 또 내 오프를 바꿔놨어.", "수간호사님이 또 오프를 바꿔놓으셨군요"),
+        ("오늘 제가 처음으로 김치를 담갔어요", "오늘 처음으로 김치를 담그셨군요"),
+        (
+            "조별 과제에서 한국 친구들이 저한테는 자료 조사만 시켜요.",
+            "조별 과제에서 한국 친구들이 자료 조사만 시키는군요",
+        ),
+        # A reason someone gave before an act that is not speech ("고생한다고 … 주셨어요").
+        (
+            "어떤 입주민이 밤에 고생한다고 따뜻한 호빵을 갖다주셨어요.",
+            "어떤 입주민이 밤에 고생한다고 따뜻한 호빵을 갖다주셨군요",
+        ),
+        (
+            "오빠 결혼식 축사를 내가 하게 됐는데 ㅋㅋ",
+            "오빠 결혼식 축사를 하게 되셨군요",
+        ),  # came to do: "-시-"
+        # News and orders heard are taken in as heard, with "-다니" ("-시-" only where it was raised).
+        ("배달앱 수수료 또 올랐대. 이러면 남는 게 없어.", "배달앱 수수료 또 올랐다니"),
+        ("건물주가 재계약하면서 월세를 30% 올리겠대요.", "건물주가 재계약하면서 월세를 30% 올리겠다니"),
+        ("가게 맞은편에 프랜차이즈 국밥집 생긴대", "가게 맞은편에 프랜차이즈 국밥집 생긴다니"),
+        ("본가에서 키우던 강아지가 많이 아프대.", "본가에서 키우던 강아지가 많이 아프다니"),
+        ("저 키워주신 할머니가 편찮으시대요.", "키워주신 할머니가 편찮으시다니"),
+        ("건강검진 결과 재검 하래요", "건강검진 결과 재검 하라니"),
+        # The person's act before "-는데" goes without "-시-" beside a thing's: only the rest is said.
+        ("요양원 알아보고 있는데 한달 200 가까이 든대요.", "한달 200 가까이 든다니"),
+        ("요즘 뜨개질 배우는데 목도리가 자꾸 사다리꼴이 돼요ㅋㅋ", "목도리가 자꾸 사다리꼴이 되는군요"),
+        ("안녕 ㅋㅋ 심심해서 들어와봄", "심심해서 들어와보셨군요"),
+        # What happens these days, in a chat "-ㅁ": now, not past.
+        ("요즘 시험만 치면 배 아파서 화장실 감..", "요즘 시험만 치면 배 아파서 화장실 가시는군요"),
     ],
 )
 def test_an_event_is_said_back_in_the_persons_words(message: str, said: str) -> None:
@@ -95,7 +124,6 @@ def test_an_event_is_said_back_in_the_persons_words(message: str, said: str) -> 
     "message",
     [
         "병원에 가봐야 할까요?",  # a question
-        "건강검진 결과 재검 하래요",  # someone else's words
         "합격한 줄 알았는데 떨어졌어요",  # a belief before "-는데", not an event
         "이러다 시험 망하겠다",  # a guess
         "집에 가고 싶어요",  # a wish
@@ -132,6 +160,24 @@ def test_an_event_is_said_back_in_the_persons_words(message: str, said: str) -> 
         "방금 일어났는데 밖에 벌써 해졌네ㅋㅋ",
         "요즘 쉬는 날에도 침대에서 안 나가져. 씻지도 않고",
         "시장 할머니가 저 이름 기억했어요!",  # "저 이름" said back would be maeum's name
+        # The person's own words that cannot go: without them, what happened changes.
+        "처가에 가면 명절마다 저만 설거지 시켜요",  # without "저만", the person gives the order
+        "아기가 저 보고 웃었어요!!",
+        "애기 자는거 보다가 저도 모르게 사진 200장 찍음",
+        "신규 때 맨날 혼나던 제가 이번에 프리셉터가 됐어요",
+        "가족들은 제가 집에서 노는 줄 알아요.",
+        "상병인데 선임이 자꾸 내 카드로 PX에서 사먹음.",  # "카드로": whose, without "내"?
+        "나 혼자 산다고 무시해요",  # a reason, but who looks down on whom?
+        "이장님이 마을회의 때 또 나만 빼고 얘기함.",  # "나만" carries what happened
+        "손녀가 할머니 사랑해 하고 전화했어요",  # words said, run on without quote marks
+        # Who acted cannot be told: a person heads a relative clause; "-더니", someone else seen.
+        "센터장이 일정 바꾼걸 당일 아침에 카톡으로 통보함 ㅡㅡ",
+        "대리 불러놓고 30분 기다리게 하더니 취소함 ㅡㅡ",
+        # Only the background ("내일 수학 수행평가군요", "다음 주 설이군요"): read as missing the news.
+        "박사 4년차인데 결과가 하나도 없어요.",
+        "명절인데 아이는 제 엄마한테 가 있고",
+        "내일 수학 수행평가인데 하나도 몰겠어요ㅠㅠ",
+        "다음 주 설인데 친척들이 왜 아직 결혼 안 하냐고 물어볼 게 벌써 스트레스예요.",
     ],
 )
 def test_nothing_is_said_back_where_it_would_not_be_safe(message: str) -> None:
@@ -139,8 +185,12 @@ def test_nothing_is_said_back_where_it_would_not_be_safe(message: str) -> None:
 
 
 def test_the_first_sentence_is_the_news_not_what_follows() -> None:
-    # The second sentence is the neighbour's act; said back it would be the person's.
-    assert restate.restate("강아지가 하루종일 짖는대요. 옆집에서 문에 쪽지 붙였어요") is None
+    # The second sentence is the neighbour's act; said back it would be the person's. The first is
+    # news heard, taken in as heard.
+    assert (
+        restate.restate("강아지가 하루종일 짖는대요. 옆집에서 문에 쪽지 붙였어요")
+        == "강아지가 하루종일 짖는다니"
+    )
 
 
 def test_replies_after_a_restatement_keep_the_banks_rules_and_pass_the_safety_checks() -> None:
@@ -201,3 +251,15 @@ def test_a_question_without_a_question_mark_gets_the_honest_reply_not_its_first_
 
     text = "생후 4개월인데 아직 뒤집기를 안해요 맘카페 보니까 다들 하던데 괜찮은건가요"
     assert reflective_options("불안", False, text, None, restate.restate) == QUESTION
+
+
+def test_news_heard_runs_on_into_one_feeling_sentence_and_never_thanks_for_it() -> None:
+    text = "배달앱 수수료 또 올랐대. 이러면 남는 게 없어."
+    for emotion, uncertain in (("불안", False), ("일상", False), (None, True)):
+        options = reflective.reflective_options(emotion, uncertain, text, None, restate.restate)
+        assert options
+        for reply in options:
+            assert reply.startswith("배달앱 수수료 또 올랐다니, "), reply
+            assert reply.count(",") == 1, reply  # "…올랐다니, 화가 많이 나셨을 텐데, …" is too much
+            assert "고마워요" not in reply, reply
+            assert not reply_problems(reply) and is_safe_reply(reply)
