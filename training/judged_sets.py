@@ -8,7 +8,8 @@ from __future__ import annotations
 # was judged; dev7: round six's (t6-*), read after it was judged; dev8: round seven's (t7-*), read
 # after it was judged; dev9: round eight's first test (t8-*), read after it was judged; dev10: round
 # eight's second (t9-*), read after it was judged; dev11: round nine's first test (t10-*), read after
-# it was judged; test: round nine's second (t11-*), judged blind.
+# it was judged; dev12: round nine's second (t11-*), read after it was judged; test: round ten's
+# (t12-*), judged blind.
 JUDGED_SETS: tuple[str, ...] = (
     "dev",
     "dev2",
@@ -21,5 +22,6 @@ JUDGED_SETS: tuple[str, ...] = (
     "dev9",
     "dev10",
     "dev11",
+    "dev12",
     "test",
 )

@@ -81,6 +81,7 @@ def test_the_judged_sets_are_written_apart_from_the_bank() -> None:
         ("dev9", 200),
         ("dev10", 200),
         ("dev11", 200),
+        ("dev12", 200),
         ("test", 200),
     )
     for name, size in sizes:
