@@ -46,6 +46,13 @@ def tone_of(text: str) -> str | None:
         ("편의점 알바 사장님이 나 면접 간다고 셔츠 다려주심ㅠㅠ 넘 감동이야", "받은 마음"),
         ("엄마가 택배로 김치랑 밑반찬 보내주셨어", "받은 마음"),
         ("간호사 선생님이 보호자분도 식사 챙기시라고 귤 두 개를 주고 가셨어요.", "받은 마음"),
+        ("코인으로 천만원 날렸어요. 와이프는 아직 몰라요", "잃은 돈"),
+        ("주식으로 퇴직금 일부 잃었습니다. 아내한테 아직 말 못했어요", "잃은 돈"),
+        ("아버지가 치매 진단 받으셨어요.", "진단"),
+        ("오늘 야근 안 하고 6시 정각에 퇴근함 이게 얼마만이냐", "오랜만의 여유"),
+        ("수능 끝났다ㅏㅏㅏㅏ 해방이다", "오랜만의 여유"),
+        ("첫 손자 봤습니다 허허", "웃으며 전한 소식"),
+        ("오늘 단체 예약 들어왔다 ㅎ", "웃으며 전한 소식"),
     ],
 )
 def test_the_tone_an_everyday_message_implies(text: str, tone: str) -> None:
@@ -69,7 +76,10 @@ def test_no_light_tone_where_trouble_is_told_or_a_question_asked(text: str) -> N
 def test_words_that_turn_a_tone_around() -> None:
     assert tone_of("명절인데 저는 원룸에서 혼자 라면 먹고 있습니다") is None  # a lonely meal
     assert tone_of("아침도 못 먹고 나옴") is None
-    assert tone_of("오늘 야근 안 하고 6시 정각에 퇴근함") is None
+    assert tone_of("오늘 야근 안 하고 6시 정각에 퇴근함") == "오랜만의 여유"  # not "고단함"
+    assert tone_of("엄마가 완치 판정 받으셨어요") != "진단"
+    assert tone_of("남친이 공무원 되면 칼퇴하는 줄 알았대요ㅋㅋ 저 이번주 야근 4번째인데") != "오랜만의 여유"
+    assert tone_of("그냥 들어와 봤어요 ㅎㅎ") is None  # a hello, not news
     assert tone_of("이직 확정됐어요 이제 야근지옥 탈출이에요") != "고단함"
     assert tone_of("계주 1등 할 줄 알았는데 졌어") is None
 
