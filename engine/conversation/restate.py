@@ -553,14 +553,14 @@ def _subject(head: list[Any]) -> tuple[bool, Any]:
     return True, None
 
 
+def _raised(form: str) -> bool:
+    """Someone the person speaks of with "-시-": a parent, a 선생님, anyone "-님"."""
+    return bool(_HONORED.match(form.removesuffix("님"))) or form.endswith("님")
+
+
 def _person_like(noun: Any) -> bool:
     form = noun.form
-    return (
-        form in _PEOPLE
-        or form in _UNHONORED
-        or bool(_HONORED.match(form.removesuffix("님")))
-        or form.endswith(("님", "장"))
-    )
+    return form in _PEOPLE or form in _UNHONORED or _raised(form) or form.endswith("장")
 
 
 # Animals the person talks about: "15살 노견인데 … 뛰었어요" is the dog's act, not the person's.
@@ -659,9 +659,7 @@ def _restate(
     if said_honor:
         honor = True
     elif heard is not None:  # someone else's news or words: "-시-" only for whom the person raises
-        noun = subject.form if subject is not None else ""
-        honor = bool(noun) and (bool(_HONORED.match(noun.removesuffix("님"))) or noun.endswith("님"))
-        honor = honor and heard == "news"
+        honor = heard == "news" and subject is not None and _raised(subject.form)
     elif stem.form in _LEVEL_VERBS and any(t.tag == "JKB" and t.form in ("로", "으로") for t in head):
         honor = False  # "단가 2500원으로 떨어졌군요": a price or a score moves, not the person
     elif stem.form == "지나가" and any(t.form == "스치" for t in head):
@@ -669,8 +667,7 @@ def _restate(
     elif stem.tag == "VCP":
         honor = not past  # "결혼식이었군요", but "고민 중이시군요"
     elif subject is not None:
-        noun = subject.form
-        honor = subject.tag == "NR" or bool(_HONORED.match(noun.removesuffix("님"))) or noun.endswith("님")
+        honor = subject.tag == "NR" or _raised(subject.form)
     elif stem.form == "되" and head and head[-1].tag == "EC" and head[-1].form == "게":
         honor = True  # "축사를 하게 되셨군요": what the person came to do
     elif stem.form == "되" and any(t.form == "지" and t.tag == "NNB" for t in head):
