@@ -24,11 +24,22 @@ class Feeling:
     replies: tuple[str, ...]
     # Words just before the feeling word that make it another feeling ("화가 나서 손이 떨려요").
     not_after: re.Pattern[str] | None = None
+    # Said of the person's own heart in so many words ("마음이 너무 안 좋네요"): it counts even
+    # against a confident reading, which for these is the model's mistake, not tears of joy.
+    plain: bool = False
 
 
-def _f(name: str, emotion: str, pattern: str, phrase: str, *replies: str, not_after: str = "") -> Feeling:
+def _f(
+    name: str,
+    emotion: str,
+    pattern: str,
+    phrase: str,
+    *replies: str,
+    not_after: str = "",
+    plain: bool = False,
+) -> Feeling:
     before = re.compile(not_after) if not_after else None
-    return Feeling(name, emotion, re.compile(pattern), phrase, replies, before)
+    return Feeling(name, emotion, re.compile(pattern), phrase, replies, before, plain)
 
 
 FEELINGS: tuple[Feeling, ...] = (
@@ -161,6 +172,17 @@ FEELINGS: tuple[Feeling, ...] = (
         "많이 슬프셨겠어요. 제가 여기서 천천히 들을게요.",
         "슬픈 마음이 크시군요. 괜찮으시다면 조금 더 이야기해 주실래요?",
         "마음이 많이 아프셨겠어요. 그 마음 여기 내려놓으셔도 돼요.",
+    ),
+    # "할머니 요양원에 모셔다 드리고 왔어요. 마음이 너무 안 좋네요" was read as joy at 0.67 ("정말
+    # 기분 좋으셨겠어요!"), "오늘 기분 안 좋음" at 0.98: a heart or a mood "not good" is the person's
+    # own hard feeling.
+    _f(
+        "안 좋은 마음", "슬픔", r"(?:마음|맘|기분)(?:이|은|도)? ?(?:너무 |좀 |많이 |참 |넘 |영 )?안 ?좋",
+        "무거운 마음",
+        "마음이 많이 안 좋으셨겠어요. 그 마음 여기서 천천히 꺼내 주셔도 돼요.",
+        "마음이 많이 무거우시겠어요. 제가 여기서 들을게요.",
+        "마음이 쉽게 편해지지 않는 날도 있죠. 지금은 좀 어떠세요?",
+        plain=True,
     ),
     _f(
         "우울함", "우울", r"우울", "우울한 마음",
@@ -313,7 +335,7 @@ def feeling_options(text: str, reading: str | None = None) -> tuple[str, ...]:
 def _reflected(text: str, reading: str | None) -> tuple[Feeling, Feeling | None] | None:
     """The first feeling the message names that a confident ``reading`` does not contradict, and
     the first after it of a different kind (None when there is none); None when none is named."""
-    found = [f for f in named_feelings(text) if reading is None or not opposed(f.emotion, reading)]
+    found = [f for f in named_feelings(text) if reading is None or f.plain or not opposed(f.emotion, reading)]
     if not found:
         return None
     first = found[0]
@@ -368,6 +390,7 @@ _SAID_AFTER: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"허무", "많이 허무하셨겠어요."),
         (r"헛헛", "마음이 많이 헛헛하셨겠어요."),
         (r"속상", "많이 속상하셨겠어요."),
+        (r"안 ?좋", "마음이 많이 안 좋으셨겠어요."),
         (r"짜증", "정말 짜증 나셨겠어요."),
         (r"어이", "정말 어이없으셨겠어요."),
         (r"황당", "정말 황당하셨겠어요."),

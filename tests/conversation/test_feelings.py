@@ -73,6 +73,18 @@ def test_a_feeling_word_against_a_confident_reading_does_not_count() -> None:
     assert names("다들 행복해 보이는데 나만 회색인 느낌") == []  # someone else's happiness
 
 
+def test_a_heart_said_to_be_not_good_counts_even_against_a_confident_joy() -> None:
+    """"마음이 너무 안 좋네요" read as joy at 0.67 got "정말 기분 좋으셨겠어요!": the person's own
+    words about their heart are not tears of joy. A knee or a test result "not good" is no feeling."""
+    text = "할머니 요양원에 모셔다 드리고 왔어요. 마음이 너무 안 좋네요"
+    assert names(text) == ["안 좋은 마음"]
+    assert feeling_options(text, reading="기쁨") == named_feelings(text)[0].replies
+    assert names("오늘 기분 안 좋음") == ["안 좋은 마음"]
+    assert said_after(text, "기쁨") == "마음이 많이 안 좋으셨겠어요."
+    assert names("무릎이 좀 안 좋아서 걱정임") == ["걱정"]
+    assert names("울 냥이 신장 수치가 안 좋대") == []
+
+
 def test_every_feeling_reply_keeps_the_banks_rules() -> None:
     replies = [r for f in FEELINGS for r in f.replies]
     replies += [r for a in FEELINGS for b in FEELINGS if a.emotion != b.emotion for r in mixed_reply(a, b)]
